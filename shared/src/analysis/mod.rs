@@ -1,0 +1,5 @@
+//! Evidence extraction and analysis: the result schemas, their validation, and the analyzers.
+
+mod model;
+
+pub use model::*;

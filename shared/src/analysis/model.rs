@@ -1,0 +1,240 @@
+//! The result documents: `evidence.json` and `analysis.json` (schema version 1), and the
+//! validation every analyzer's output passes before it is written.
+
+use crate::transcript::Transcript;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+
+/// The `schema_version` written into evidence.json and analysis.json.
+pub const ANALYSIS_SCHEMA_VERSION: u32 = 1;
+
+/// What a piece of evidence is evidence of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceKind {
+    /// Something that hurts or costs the customer.
+    Pain,
+    /// Something the customer must have.
+    Need,
+    /// An outcome the customer is working towards.
+    Goal,
+    /// What the customer does today.
+    Behaviour,
+    /// A specific feature the customer asks for.
+    FeatureRequest,
+    /// Something the customer likes.
+    Praise,
+    /// A reason the customer gives not to buy or adopt.
+    Objection,
+    /// A question the customer asked.
+    Question,
+}
+
+impl EvidenceKind {
+    /// Every kind, for lexicons and tests.
+    pub const ALL: [EvidenceKind; 8] = [
+        EvidenceKind::Pain,
+        EvidenceKind::Need,
+        EvidenceKind::Goal,
+        EvidenceKind::Behaviour,
+        EvidenceKind::FeatureRequest,
+        EvidenceKind::Praise,
+        EvidenceKind::Objection,
+        EvidenceKind::Question,
+    ];
+
+    /// The snake_case name used in the JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EvidenceKind::Pain => "pain",
+            EvidenceKind::Need => "need",
+            EvidenceKind::Goal => "goal",
+            EvidenceKind::Behaviour => "behaviour",
+            EvidenceKind::FeatureRequest => "feature_request",
+            EvidenceKind::Praise => "praise",
+            EvidenceKind::Objection => "objection",
+            EvidenceKind::Question => "question",
+        }
+    }
+}
+
+/// One quote that supports a finding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// `E1`, `E2`, … unique within the document.
+    pub id: String,
+    /// Verbatim text from one transcript segment.
+    pub quote: String,
+    /// Who said it.
+    pub speaker: String,
+    /// Start of the segment it came from, seconds.
+    pub start: f64,
+    /// End of the segment it came from, seconds.
+    pub end: f64,
+    /// What it is evidence of.
+    pub kind: EvidenceKind,
+    /// 0–1.
+    pub confidence: f32,
+    /// Key terms.
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// `evidence.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvidenceDoc {
+    /// Always [`ANALYSIS_SCHEMA_VERSION`] when written by this version.
+    pub schema_version: u32,
+    /// The analyzer that produced it, e.g. `local-lexicon/1`.
+    pub analyzer: String,
+    /// The evidence, in transcript order.
+    pub items: Vec<Evidence>,
+}
+
+/// A recurring topic across evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Theme {
+    /// `T1`, `T2`, …
+    pub id: String,
+    /// A short title made of the theme's key terms.
+    pub title: String,
+    /// One or two sentences.
+    pub description: String,
+    /// Supporting evidence ids; each must exist in evidence.json.
+    pub evidence_ids: Vec<String>,
+    /// Speakers who raised it.
+    pub speakers: Vec<String>,
+}
+
+/// A conclusion worth acting on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Insight {
+    /// The insight.
+    pub text: String,
+    /// Supporting evidence ids.
+    pub evidence_ids: Vec<String>,
+}
+
+/// What one speaker's words say about them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PersonaSignal {
+    /// The speaker.
+    pub speaker: String,
+    /// Short statements (e.g. "goal: ship weekly").
+    pub signals: Vec<String>,
+    /// Supporting evidence ids.
+    pub evidence_ids: Vec<String>,
+}
+
+/// `analysis.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnalysisDoc {
+    /// Always [`ANALYSIS_SCHEMA_VERSION`] when written by this version.
+    pub schema_version: u32,
+    /// The analyzer that produced it.
+    pub analyzer: String,
+    /// Themes, most supported first.
+    pub themes: Vec<Theme>,
+    /// Insights.
+    pub insights: Vec<Insight>,
+    /// Per-speaker persona signals.
+    pub personas: Vec<PersonaSignal>,
+    /// An executive summary.
+    pub summary: String,
+    /// Questions the interview left open.
+    pub open_questions: Vec<String>,
+}
+
+/// Why an analyzer's output was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ValidationError {
+    /// A quote that is not in the transcript (an invented quote).
+    #[error("evidence {id}: quote is not verbatim in the transcript: {quote:?}")]
+    QuoteNotInTranscript {
+        /// Evidence id.
+        id: String,
+        /// The quote.
+        quote: String,
+    },
+    /// Two evidence items share an id.
+    #[error("evidence id {0} is used twice")]
+    DuplicateId(String),
+    /// A reference to evidence that does not exist.
+    #[error("{owner} refers to evidence {id}, which does not exist")]
+    UnknownEvidence {
+        /// Theme, insight or persona that refers.
+        owner: String,
+        /// The missing id.
+        id: String,
+    },
+    /// Anything else structurally wrong.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Checks evidence against the transcript: ids unique, quotes verbatim, times sane.
+pub fn validate_evidence(transcript: &Transcript, doc: &EvidenceDoc) -> Result<(), ValidationError> {
+    if doc.schema_version != ANALYSIS_SCHEMA_VERSION {
+        return Err(ValidationError::Invalid(format!(
+            "evidence schema_version {} is not {ANALYSIS_SCHEMA_VERSION}",
+            doc.schema_version
+        )));
+    }
+    let mut ids = HashSet::new();
+    for ev in &doc.items {
+        if !ids.insert(ev.id.as_str()) {
+            return Err(ValidationError::DuplicateId(ev.id.clone()));
+        }
+        let quote = ev.quote.trim();
+        let found = !quote.is_empty() && transcript.segments.iter().any(|s| s.text.contains(quote));
+        if !found {
+            return Err(ValidationError::QuoteNotInTranscript {
+                id: ev.id.clone(),
+                quote: ev.quote.clone(),
+            });
+        }
+        if !(ev.start.is_finite() && ev.end.is_finite() && ev.start >= 0.0 && ev.end >= ev.start) {
+            return Err(ValidationError::Invalid(format!(
+                "evidence {}: bad times {}..{}",
+                ev.id, ev.start, ev.end
+            )));
+        }
+        if !(0.0..=1.0).contains(&ev.confidence) {
+            return Err(ValidationError::Invalid(format!(
+                "evidence {}: confidence {} is outside 0..1",
+                ev.id, ev.confidence
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Checks that every evidence id the analysis refers to exists.
+pub fn validate_analysis(evidence: &EvidenceDoc, doc: &AnalysisDoc) -> Result<(), ValidationError> {
+    if doc.schema_version != ANALYSIS_SCHEMA_VERSION {
+        return Err(ValidationError::Invalid(format!(
+            "analysis schema_version {} is not {ANALYSIS_SCHEMA_VERSION}",
+            doc.schema_version
+        )));
+    }
+    let ids: HashSet<&str> = evidence.items.iter().map(|e| e.id.as_str()).collect();
+    let check = |owner: String, refs: &[String]| -> Result<(), ValidationError> {
+        match refs.iter().find(|r| !ids.contains(r.as_str())) {
+            Some(missing) => Err(ValidationError::UnknownEvidence {
+                owner,
+                id: missing.clone(),
+            }),
+            None => Ok(()),
+        }
+    };
+    for theme in &doc.themes {
+        check(format!("theme {}", theme.id), &theme.evidence_ids)?;
+    }
+    for (i, insight) in doc.insights.iter().enumerate() {
+        check(format!("insight {}", i + 1), &insight.evidence_ids)?;
+    }
+    for persona in &doc.personas {
+        check(format!("persona {}", persona.speaker), &persona.evidence_ids)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,1 @@
+//! The Amazon States Language: the definition model and an in-process runner.

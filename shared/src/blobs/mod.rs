@@ -1,0 +1,1 @@
+//! Blob stores: S3 and a folder under the data dir.

@@ -1,0 +1,1 @@
+//! Task handlers: the same functions behind each Lambda and the local runner.

@@ -1,0 +1,1 @@
+//! Media intake: the real type of an upload, sniffed from its first bytes.

@@ -1,0 +1,1 @@
+//! Orchestrators: Step Functions and the in-process ASL runner.

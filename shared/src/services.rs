@@ -1,0 +1,1 @@
+//! The set of adapters a handler works with, built once per process.

@@ -1,0 +1,1 @@
+//! Item stores: DynamoDB and SQLite, with one contract suite for both.

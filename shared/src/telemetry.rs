@@ -1,0 +1,1 @@
+//! Logging setup: JSON in Lambda, pretty locally.

@@ -1,0 +1,108 @@
+//! The canonical transcript (`results/<id>/transcript.json`, schema version 1).
+
+use serde::{Deserialize, Serialize};
+
+/// The `schema_version` written into every transcript.json.
+pub const TRANSCRIPT_SCHEMA_VERSION: u32 = 1;
+
+/// Which input format a transcript came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TranscriptFormat {
+    /// Amazon Transcribe's output JSON.
+    AmazonTranscribe,
+    /// WebVTT (`.vtt`).
+    WebVtt,
+    /// SubRip (`.srt`).
+    Srt,
+    /// Plain text with `Speaker: text` lines.
+    PlainText,
+    /// The project's own transcript.json.
+    Canonical,
+    /// Produced by a speech engine from a recording.
+    Speech,
+}
+
+impl TranscriptFormat {
+    /// A human name for error messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            TranscriptFormat::AmazonTranscribe => "Amazon Transcribe JSON",
+            TranscriptFormat::WebVtt => "WebVTT",
+            TranscriptFormat::Srt => "SRT",
+            TranscriptFormat::PlainText => "plain text",
+            TranscriptFormat::Canonical => "transcript.json",
+            TranscriptFormat::Speech => "speech recognition",
+        }
+    }
+}
+
+/// One stretch of speech by one speaker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Segment {
+    /// Speaker label as found in the input (`Interviewer`, `spk_0`, …).
+    pub speaker: String,
+    /// Start time in seconds from the beginning of the recording.
+    pub start: f64,
+    /// End time in seconds; never before `start`.
+    pub end: f64,
+    /// What was said.
+    pub text: String,
+    /// Recognition confidence (0–1) when a speech engine produced it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f32>,
+}
+
+/// The canonical transcript every input format is parsed into.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transcript {
+    /// Always [`TRANSCRIPT_SCHEMA_VERSION`] when written by this version.
+    pub schema_version: u32,
+    /// Where it came from.
+    pub source_format: TranscriptFormat,
+    /// BCP-47 language code when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// Segments in time order.
+    pub segments: Vec<Segment>,
+    /// Remarks for a person (e.g. "speaker labels are low confidence").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+impl Transcript {
+    /// A transcript with the current schema version.
+    pub fn new(source_format: TranscriptFormat, segments: Vec<Segment>) -> Self {
+        Self {
+            schema_version: TRANSCRIPT_SCHEMA_VERSION,
+            source_format,
+            language: None,
+            segments,
+            notes: Vec::new(),
+        }
+    }
+
+    /// Distinct speakers in order of first appearance.
+    pub fn speakers(&self) -> Vec<&str> {
+        let mut seen: Vec<&str> = Vec::new();
+        for seg in &self.segments {
+            if !seen.contains(&seg.speaker.as_str()) {
+                seen.push(&seg.speaker);
+            }
+        }
+        seen
+    }
+
+    /// Whitespace-separated words across all segments.
+    pub fn word_count(&self) -> u64 {
+        self.segments
+            .iter()
+            .map(|s| s.text.split_whitespace().count() as u64)
+            .sum()
+    }
+
+    /// End of the last segment, in seconds.
+    pub fn duration_seconds(&self) -> f64 {
+        self.segments.iter().map(|s| s.end).fold(0.0, f64::max)
+    }
+}
