@@ -1,1 +1,6 @@
 //! Blob stores: S3 and a folder under the data dir.
+
+pub mod fs;
+
+/// The content type recorded for JSON result documents.
+pub const JSON_CONTENT_TYPE: &str = "application/json";

@@ -15,10 +15,34 @@ pub struct FunctionSpec {
 /// Every function the product deploys. The infra consistency test checks this list against
 /// `functions/`, the SAM template and the ASL; the local runner maps the ASL variables with it.
 pub const FUNCTIONS: [FunctionSpec; 6] = [
-    FunctionSpec { name: "ingest", resource: "IngestFunction", asl_variable: None },
-    FunctionSpec { name: "transcribe", resource: "TranscribeFunction", asl_variable: Some("TranscribeFunctionArn") },
-    FunctionSpec { name: "extract", resource: "ExtractFunction", asl_variable: Some("ExtractFunctionArn") },
-    FunctionSpec { name: "analyze", resource: "AnalyzeFunction", asl_variable: Some("AnalyzeFunctionArn") },
-    FunctionSpec { name: "mark-failed", resource: "MarkFailedFunction", asl_variable: Some("MarkFailedFunctionArn") },
-    FunctionSpec { name: "sweeper", resource: "SweeperFunction", asl_variable: None },
+    FunctionSpec {
+        name: "ingest",
+        resource: "IngestFunction",
+        asl_variable: None,
+    },
+    FunctionSpec {
+        name: "transcribe",
+        resource: "TranscribeFunction",
+        asl_variable: Some("TranscribeFunctionArn"),
+    },
+    FunctionSpec {
+        name: "extract",
+        resource: "ExtractFunction",
+        asl_variable: Some("ExtractFunctionArn"),
+    },
+    FunctionSpec {
+        name: "analyze",
+        resource: "AnalyzeFunction",
+        asl_variable: Some("AnalyzeFunctionArn"),
+    },
+    FunctionSpec {
+        name: "mark-failed",
+        resource: "MarkFailedFunction",
+        asl_variable: Some("MarkFailedFunctionArn"),
+    },
+    FunctionSpec {
+        name: "sweeper",
+        resource: "SweeperFunction",
+        asl_variable: None,
+    },
 ];

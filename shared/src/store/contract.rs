@@ -1,0 +1,346 @@
+//! The store contract: one suite, run against every [`ItemStore`] adapter (SQLite in unit
+//! tests, DynamoDB on moto in the integration tests), so both keep the same semantics.
+//!
+//! Every case uses fresh ids, so the suite can share a table with other tests.
+
+use crate::domain::update::{update_item, Change};
+use crate::domain::{ErrorKind, Interview, ItemError, Source, SourceKind, Status, Step};
+use crate::error::{StoreError, TaskError};
+use crate::ports::{Expected, ItemStore, ListQuery};
+use chrono::{Duration, Utc};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A new queued item with a key unique to this process and call.
+pub fn sample_item(tag: &str) -> Interview {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nonce = format!(
+        "{}-{}-{n}",
+        std::process::id(),
+        Utc::now().timestamp_nanos_opt().unwrap_or_default()
+    );
+    let source = Source {
+        bucket: "contract-bucket".into(),
+        key: format!("uploads/contract/{nonce}-{tag} Ünïcode + spaces.vtt"),
+        etag: format!("etag-{n}"),
+        size: 42,
+        content_type: Some("text/vtt".into()),
+        kind: SourceKind::Transcript,
+    };
+    Interview::new_queued(source, Utc::now())
+}
+
+fn bumped(item: &Interview) -> Interview {
+    let mut next = item.clone();
+    next.version += 1;
+    next.updated_at = item.updated_at + Duration::milliseconds(1);
+    next
+}
+
+fn expected(item: &Interview) -> Expected {
+    Expected {
+        version: item.version,
+        run_id: item.run_id.clone(),
+    }
+}
+
+/// Runs every case and returns the names of those that passed; panics naming the first failure.
+pub async fn run_all(store: &dyn ItemStore) -> Vec<&'static str> {
+    let mut passed = Vec::new();
+    macro_rules! case {
+        ($name:ident) => {
+            $name(store).await;
+            passed.push(stringify!($name));
+        };
+    }
+    case!(create_then_get_round_trips);
+    case!(create_refuses_an_existing_id);
+    case!(replace_with_matching_version_and_run_succeeds);
+    case!(replace_with_stale_version_conflicts);
+    case!(replace_from_another_run_is_fenced);
+    case!(replace_of_missing_item_is_not_found);
+    case!(racing_writers_exactly_one_wins);
+    case!(sparse_index_holds_only_live_items_before_cutoff);
+    case!(list_filters_by_status_and_hides_deleted);
+    case!(update_helper_fences_superseded_runs);
+    passed
+}
+
+async fn create_then_get_round_trips(store: &dyn ItemStore) {
+    let item = sample_item("roundtrip");
+    assert_eq!(store.get(&item.id).await.unwrap(), None, "a missing item reads as None");
+    store.create(&item).await.unwrap();
+    assert_eq!(
+        store.get(&item.id).await.unwrap(),
+        Some(item),
+        "the item reads back exactly as written"
+    );
+}
+
+async fn create_refuses_an_existing_id(store: &dyn ItemStore) {
+    let item = sample_item("dup");
+    store.create(&item).await.unwrap();
+    let mut other = item.clone();
+    other.progress = 99;
+    let err = store.create(&other).await.unwrap_err();
+    assert!(matches!(err, StoreError::AlreadyExists(_)), "second create: {err:?}");
+    assert_eq!(
+        store.get(&item.id).await.unwrap().unwrap().progress,
+        0,
+        "the first write survives"
+    );
+}
+
+async fn replace_with_matching_version_and_run_succeeds(store: &dyn ItemStore) {
+    let item = sample_item("replace");
+    store.create(&item).await.unwrap();
+    let mut next = bumped(&item);
+    next.status = Status::Processing;
+    next.progress = 10;
+    store.replace(&next, &expected(&item)).await.unwrap();
+    let stored = store.get(&item.id).await.unwrap().unwrap();
+    assert_eq!(stored.version, item.version + 1);
+    assert_eq!(stored.status, Status::Processing);
+    assert_eq!(stored, next);
+}
+
+async fn replace_with_stale_version_conflicts(store: &dyn ItemStore) {
+    let item = sample_item("stale");
+    store.create(&item).await.unwrap();
+    let first = bumped(&item);
+    store.replace(&first, &expected(&item)).await.unwrap();
+    let mut late = bumped(&item);
+    late.progress = 77;
+    let err = store.replace(&late, &expected(&item)).await.unwrap_err();
+    assert!(matches!(err, StoreError::VersionConflict(_)), "stale version: {err:?}");
+    assert_eq!(
+        store.get(&item.id).await.unwrap().unwrap(),
+        first,
+        "the losing write left no trace"
+    );
+}
+
+async fn replace_from_another_run_is_fenced(store: &dyn ItemStore) {
+    let item = sample_item("fence");
+    store.create(&item).await.unwrap();
+    let mut newer = bumped(&item);
+    newer.run_id = crate::domain::RunId::new(&item.id, 2);
+    store.replace(&newer, &expected(&item)).await.unwrap();
+    let mut zombie = bumped(&newer);
+    zombie.run_id = item.run_id.clone();
+    zombie.status = Status::Processing;
+    let err = store
+        .replace(
+            &zombie,
+            &Expected {
+                version: newer.version,
+                run_id: item.run_id.clone(),
+            },
+        )
+        .await
+        .unwrap_err();
+    match err {
+        StoreError::RunFenced { current, attempted, .. } => {
+            assert_eq!(current, newer.run_id.to_string());
+            assert_eq!(attempted, item.run_id.to_string());
+        }
+        other => panic!("a write from run 1 after run 2 claimed the item must be fenced, got {other:?}"),
+    }
+    assert_eq!(store.get(&item.id).await.unwrap().unwrap(), newer);
+}
+
+async fn replace_of_missing_item_is_not_found(store: &dyn ItemStore) {
+    let item = sample_item("missing");
+    let err = store.replace(&bumped(&item), &expected(&item)).await.unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "missing: {err:?}");
+    assert_eq!(store.get(&item.id).await.unwrap(), None, "replace never creates");
+}
+
+async fn racing_writers_exactly_one_wins(store: &dyn ItemStore) {
+    let item = sample_item("race");
+    store.create(&item).await.unwrap();
+    let writes = (0..6u8).map(|i| {
+        let mut next = bumped(&item);
+        next.progress = i;
+        let exp = expected(&item);
+        async move { store.replace(&next, &exp).await }
+    });
+    let results = futures_join_all(writes).await;
+    let wins = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(wins, 1, "exactly one of six racing writers wins: {results:?}");
+    assert!(results
+        .iter()
+        .filter_map(|r| r.as_ref().err())
+        .all(|e| matches!(e, StoreError::VersionConflict(_))));
+    assert_eq!(store.get(&item.id).await.unwrap().unwrap().version, item.version + 1);
+}
+
+async fn futures_join_all<F, T>(futures: impl Iterator<Item = F>) -> Vec<T>
+where
+    F: std::future::Future<Output = T>,
+{
+    let futures: Vec<_> = futures.map(Box::pin).collect();
+    let mut out = Vec::with_capacity(futures.len());
+    let mut pending: Vec<_> = futures.into_iter().map(Some).collect();
+    std::future::poll_fn(|cx| {
+        let mut all_done = true;
+        for slot in pending.iter_mut() {
+            if let Some(fut) = slot {
+                match fut.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => {
+                        out.push(v);
+                        *slot = None;
+                    }
+                    std::task::Poll::Pending => all_done = false,
+                }
+            }
+        }
+        if all_done {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    out
+}
+
+async fn sparse_index_holds_only_live_items_before_cutoff(store: &dyn ItemStore) {
+    let long_ago = Utc::now() - Duration::hours(3);
+    let mut old_live = sample_item("old-live");
+    old_live.updated_at = long_ago;
+    let mut old_done = sample_item("old-done");
+    old_done.updated_at = long_ago;
+    let fresh_live = sample_item("fresh-live");
+    store.create(&old_live).await.unwrap();
+    store.create(&old_done).await.unwrap();
+    store.create(&fresh_live).await.unwrap();
+    // Finish `old_done` while keeping its old timestamp, so only the terminal status keeps it out.
+    let mut processing = bumped(&old_done);
+    processing.status = Status::Processing;
+    store.replace(&processing, &expected(&old_done)).await.unwrap();
+    let mut finished = bumped(&processing);
+    finished.updated_at = long_ago;
+    finished.status = Status::Error;
+    finished.error = Some(ItemError {
+        step: Step::Transcribe,
+        kind: ErrorKind::Input,
+        message: "m".into(),
+        at: long_ago,
+        retryable: false,
+    });
+    store.replace(&finished, &expected(&processing)).await.unwrap();
+
+    let cutoff = Utc::now() - Duration::hours(1);
+    let ids = |items: Vec<Interview>| items.into_iter().map(|i| i.id).collect::<Vec<_>>();
+    let found = ids(store.live_items_updated_before(cutoff).await.unwrap());
+    assert!(found.contains(&old_live.id), "an old live item is found");
+    assert!(!found.contains(&old_done.id), "a terminal item leaves the sparse index");
+    assert!(!found.contains(&fresh_live.id), "a recently updated item is not stale");
+
+    // A new run puts the terminal item back into the index.
+    let mut requeued = bumped(&finished);
+    requeued.status = Status::Queued;
+    requeued.run_id = crate::domain::RunId::new(&finished.id, 2);
+    requeued.updated_at = long_ago;
+    store.replace(&requeued, &expected(&finished)).await.unwrap();
+    let found = ids(store.live_items_updated_before(cutoff).await.unwrap());
+    assert!(found.contains(&old_done.id), "a re-queued item is live again");
+}
+
+async fn list_filters_by_status_and_hides_deleted(store: &dyn ItemStore) {
+    let queued = sample_item("list-queued");
+    let deleted = sample_item("list-deleted");
+    store.create(&queued).await.unwrap();
+    store.create(&deleted).await.unwrap();
+    let mut gone = bumped(&deleted);
+    gone.status = Status::Deleted;
+    store.replace(&gone, &expected(&deleted)).await.unwrap();
+
+    let all = store.list(&ListQuery::default()).await.unwrap();
+    assert!(all.iter().any(|i| i.id == queued.id));
+    assert!(
+        !all.iter().any(|i| i.id == deleted.id),
+        "deleted items are hidden by default"
+    );
+    let with_deleted = store
+        .list(&ListQuery {
+            include_deleted: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(with_deleted.iter().any(|i| i.id == deleted.id));
+    let only_deleted = store
+        .list(&ListQuery {
+            status: Some(Status::Deleted),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(only_deleted.iter().all(|i| i.status == Status::Deleted));
+    assert!(
+        only_deleted.iter().any(|i| i.id == deleted.id),
+        "asking for deleted shows them"
+    );
+    let only_queued = store
+        .list(&ListQuery {
+            status: Some(Status::Queued),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(only_queued.iter().all(|i| i.status == Status::Queued) && only_queued.iter().any(|i| i.id == queued.id));
+    for pair in all.windows(2) {
+        assert!(pair[0].updated_at >= pair[1].updated_at, "newest first");
+    }
+}
+
+async fn update_helper_fences_superseded_runs(store: &dyn ItemStore) {
+    let item = sample_item("helper");
+    store.create(&item).await.unwrap();
+    let run1 = item.run_id.clone();
+    let updated = update_item(store, &item.id, Some(&run1), Utc::now, |i| {
+        i.status = Status::Processing;
+        Ok(Change::Write)
+    })
+    .await
+    .unwrap();
+    assert_eq!(updated.version, item.version + 1);
+    let skipped = update_item(store, &item.id, Some(&run1), Utc::now, |_| Ok(Change::Skip))
+        .await
+        .unwrap();
+    assert_eq!(skipped.version, updated.version, "a skipped change writes nothing");
+
+    let run2 = crate::domain::RunId::new(&item.id, 2);
+    update_item(store, &item.id, None, Utc::now, |i| {
+        i.status = Status::Queued;
+        i.run_id = run2.clone();
+        Ok(Change::Write)
+    })
+    .await
+    .unwrap();
+    let err = update_item(store, &item.id, Some(&run1), Utc::now, |i| {
+        i.progress = 100;
+        Ok(Change::Write)
+    })
+    .await
+    .unwrap_err();
+    assert!(matches!(err, TaskError::Superseded(_)), "{err:?}");
+    let refused = update_item(store, &item.id, Some(&run2), Utc::now, |i| {
+        i.status = Status::Ready;
+        Ok(Change::Write)
+    })
+    .await
+    .unwrap_err();
+    assert!(
+        refused.message().contains("queued -> ready"),
+        "transition table enforced: {refused}"
+    );
+    let stored = store.get(&item.id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.status, stored.progress, stored.run_id),
+        (Status::Queued, 0, run2)
+    );
+}
