@@ -1,1 +1,252 @@
-//! Configuration read from the environment.
+//! Configuration read from the environment, with errors that say which variable to set.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Which adapters a process uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// No cloud: SQLite + files under a data dir + the in-process ASL runner.
+    Embedded {
+        /// Where the item table, the bucket folder and caches live.
+        data_dir: PathBuf,
+    },
+    /// DynamoDB, S3 and Step Functions (endpoint from `AWS_ENDPOINT_URL` when set, e.g. moto).
+    Aws {
+        /// The interview table.
+        table: String,
+        /// The uploads/results bucket.
+        bucket: String,
+        /// The state machine executions are started on (ingest and operators need it).
+        state_machine_arn: Option<String>,
+    },
+}
+
+/// Which speech engine transcribes recordings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TranscriberChoice {
+    /// No speech engine: transcripts work, recordings end in a clear error saying what to install.
+    None,
+    /// Amazon Transcribe (cloud).
+    AmazonTranscribe,
+    /// Offline Whisper through CTranslate2 (embedded default when built with the `whisper` feature).
+    Whisper,
+}
+
+/// Which analyzer extracts evidence and analyses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnalyzerChoice {
+    /// The deterministic local analyzer.
+    Local,
+    /// Amazon Bedrock Converse.
+    Bedrock,
+}
+
+/// Everything a handler needs to know that is not an adapter.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Adapters.
+    pub backend: Backend,
+    /// Speech engine.
+    pub transcriber: TranscriberChoice,
+    /// Analyzer.
+    pub analyzer: AnalyzerChoice,
+    /// Largest upload accepted (bytes); Amazon Transcribe's own limit is 2 GB.
+    pub max_upload_bytes: u64,
+    /// Largest transcript file read into memory (bytes).
+    pub max_transcript_bytes: u64,
+    /// Seconds between transcription polls.
+    pub transcribe_poll_interval: Duration,
+    /// Total time a transcription may take before the step fails with a timeout.
+    pub transcribe_max_wait: Duration,
+    /// Heartbeat age after which a live item is stale, for every step but transcribe.
+    pub stale_after: Duration,
+    /// Heartbeat age after which an item in transcribe is stale (polls refresh it; keep it above the poll interval).
+    pub stale_after_transcribe: Duration,
+    /// Model id for the Bedrock analyzer.
+    pub bedrock_model_id: String,
+}
+
+/// A configuration problem, naming the variable and what to put in it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A required variable is not set.
+    #[error("{name} is not set: {hint}")]
+    Missing {
+        /// The variable.
+        name: &'static str,
+        /// What it should hold.
+        hint: &'static str,
+    },
+    /// A variable has a value we cannot use.
+    #[error("{name}={value:?} is not valid: {hint}")]
+    Invalid {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+        /// What it should hold.
+        hint: &'static str,
+    },
+}
+
+/// The default data dir of the embedded backend, relative to the working directory.
+pub const DEFAULT_DATA_DIR: &str = ".data";
+
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(&std::env::vars().collect())
+    }
+
+    /// Reads settings from a map of variables (the environment, or a test's map).
+    pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| vars.get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let backend = match get("INTERVIEWS_BACKEND").as_deref().unwrap_or("embedded") {
+            "embedded" => Backend::Embedded {
+                data_dir: PathBuf::from(get("INTERVIEWS_DATA_DIR").unwrap_or_else(|| DEFAULT_DATA_DIR.into())),
+            },
+            "aws" => Backend::Aws {
+                table: get("TABLE_NAME").ok_or(ConfigError::Missing {
+                    name: "TABLE_NAME",
+                    hint: "the DynamoDB interview table's name (the stack output `TableName`)",
+                })?,
+                bucket: get("BUCKET_NAME").ok_or(ConfigError::Missing {
+                    name: "BUCKET_NAME",
+                    hint: "the uploads bucket's name (the stack output `BucketName`)",
+                })?,
+                state_machine_arn: get("STATE_MACHINE_ARN"),
+            },
+            other => {
+                return Err(ConfigError::Invalid {
+                    name: "INTERVIEWS_BACKEND",
+                    value: other.into(),
+                    hint: "use `embedded` (local data dir, no cloud) or `aws`",
+                })
+            }
+        };
+        let is_aws = matches!(backend, Backend::Aws { .. });
+        let transcriber = match get("TRANSCRIBER").as_deref() {
+            None if is_aws => TranscriberChoice::AmazonTranscribe,
+            None => default_embedded_transcriber(),
+            Some("amazon-transcribe") => TranscriberChoice::AmazonTranscribe,
+            Some("whisper") => TranscriberChoice::Whisper,
+            Some("none") => TranscriberChoice::None,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "TRANSCRIBER",
+                    value: other.into(),
+                    hint: "use `amazon-transcribe`, `whisper` or `none`",
+                })
+            }
+        };
+        let analyzer = match get("ANALYZER").as_deref() {
+            None | Some("local") => AnalyzerChoice::Local,
+            Some("bedrock") => AnalyzerChoice::Bedrock,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "ANALYZER",
+                    value: other.into(),
+                    hint: "use `local` or `bedrock`",
+                })
+            }
+        };
+        let number = |name: &'static str, default: u64, hint: &'static str| -> Result<u64, ConfigError> {
+            match get(name) {
+                None => Ok(default),
+                Some(v) => v.parse().map_err(|_| ConfigError::Invalid { name, value: v, hint }),
+            }
+        };
+        let secs = |name: &'static str, default: u64| -> Result<Duration, ConfigError> {
+            number(name, default, "a whole number of seconds").map(Duration::from_secs)
+        };
+        Ok(Self {
+            backend,
+            transcriber,
+            analyzer,
+            max_upload_bytes: number("MAX_UPLOAD_BYTES", 2_000_000_000, "a whole number of bytes")?,
+            max_transcript_bytes: number("MAX_TRANSCRIPT_BYTES", 50_000_000, "a whole number of bytes")?,
+            transcribe_poll_interval: secs("TRANSCRIBE_POLL_SECONDS", 30)?,
+            transcribe_max_wait: secs("TRANSCRIBE_MAX_WAIT_SECONDS", 6 * 3600)?,
+            stale_after: secs("STALE_AFTER_SECONDS", 1800)?,
+            stale_after_transcribe: secs("STALE_AFTER_TRANSCRIBE_SECONDS", 2 * 3600)?,
+            bedrock_model_id: get("BEDROCK_MODEL_ID")
+                .unwrap_or_else(|| "anthropic.claude-3-5-haiku-20241022-v1:0".into()),
+        })
+    }
+
+    /// Embedded settings rooted at `data_dir`, with every other value at its default.
+    pub fn embedded(data_dir: impl Into<PathBuf>) -> Self {
+        let mut vars = HashMap::new();
+        vars.insert(
+            "INTERVIEWS_DATA_DIR".to_string(),
+            data_dir.into().to_string_lossy().into_owned(),
+        );
+        Self::from_vars(&vars).expect("defaults are valid")
+    }
+
+    /// How long a live item at `step` may go without a write before the sweeper ends it.
+    pub fn stale_threshold(&self, step: crate::domain::Step) -> Duration {
+        match step {
+            crate::domain::Step::Transcribe => self.stale_after_transcribe,
+            _ => self.stale_after,
+        }
+    }
+}
+
+fn default_embedded_transcriber() -> TranscriberChoice {
+    if cfg!(feature = "whisper") {
+        TranscriberChoice::Whisper
+    } else {
+        TranscriberChoice::None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn embedded_is_the_default_and_needs_nothing() {
+        let s = Settings::from_vars(&HashMap::new()).unwrap();
+        assert_eq!(
+            s.backend,
+            Backend::Embedded {
+                data_dir: PathBuf::from(".data")
+            }
+        );
+        assert_eq!(s.analyzer, AnalyzerChoice::Local);
+        assert_eq!(s.max_upload_bytes, 2_000_000_000);
+    }
+
+    #[test]
+    fn aws_needs_table_and_bucket_and_says_so() {
+        let err = Settings::from_vars(&vars(&[("INTERVIEWS_BACKEND", "aws")])).unwrap_err();
+        assert!(err.to_string().starts_with("TABLE_NAME is not set"), "{err}");
+        let err = Settings::from_vars(&vars(&[("INTERVIEWS_BACKEND", "aws"), ("TABLE_NAME", "t")])).unwrap_err();
+        assert!(err.to_string().starts_with("BUCKET_NAME is not set"), "{err}");
+        let ok = Settings::from_vars(&vars(&[
+            ("INTERVIEWS_BACKEND", "aws"),
+            ("TABLE_NAME", "t"),
+            ("BUCKET_NAME", "b"),
+        ]))
+        .unwrap();
+        assert_eq!(ok.transcriber, TranscriberChoice::AmazonTranscribe);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let err = Settings::from_vars(&vars(&[("MAX_UPLOAD_BYTES", "lots")])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "MAX_UPLOAD_BYTES=\"lots\" is not valid: a whole number of bytes"
+        );
+        assert!(Settings::from_vars(&vars(&[("INTERVIEWS_BACKEND", "cloud")])).is_err());
+        assert!(Settings::from_vars(&vars(&[("ANALYZER", "gpt")])).is_err());
+    }
+}

@@ -98,6 +98,10 @@ pub struct Source {
     pub content_type: Option<String>,
     /// Audio, video, transcript, or unknown.
     pub kind: SourceKind,
+    /// S3's ordering token of the event that set this version, so an older event that arrives
+    /// late cannot replace a newer upload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequencer: Option<String>,
 }
 
 impl Source {
@@ -294,6 +298,7 @@ mod tests {
             size: 1,
             content_type: None,
             kind: SourceKind::Transcript,
+            sequencer: None,
         }
     }
 

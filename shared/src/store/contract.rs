@@ -27,6 +27,7 @@ pub fn sample_item(tag: &str) -> Interview {
         size: 42,
         content_type: Some("text/vtt".into()),
         kind: SourceKind::Transcript,
+        sequencer: Some(format!("{n:016X}")),
     };
     Interview::new_queued(source, Utc::now())
 }
