@@ -11,6 +11,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod handlers;
+pub mod lambda;
 pub mod media;
 pub mod orchestrator;
 pub mod ports;

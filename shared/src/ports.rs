@@ -97,6 +97,10 @@ pub trait BlobStore: Send + Sync {
 /// Starts and stops executions of the state machine.
 #[async_trait]
 pub trait Orchestrator: Send + Sync {
+    /// The ARN (or local handle) the execution for `run` has or will have. Derived, not
+    /// looked up, so ingest can record it in the same write that claims the run.
+    fn execution_arn(&self, run: &RunId) -> String;
+
     /// Starts the execution named after `run`; starting the same run again is not an error
     /// and returns the same execution. Returns the execution's ARN (or local handle).
     async fn start(&self, run: &RunId, input: &serde_json::Value) -> Result<String, OrchestratorError>;

@@ -46,3 +46,196 @@ pub const FUNCTIONS: [FunctionSpec; 6] = [
         asl_variable: None,
     },
 ];
+
+pub mod analyze;
+pub mod extract;
+pub mod ingest;
+pub mod mark_failed;
+pub mod sweeper;
+pub mod transcribe;
+
+use crate::blobs::JSON_CONTENT_TYPE;
+use crate::domain::update::{update_item, Change};
+use crate::domain::{ArtifactName, Interview, InterviewId, RunId, Status, Step, StepRecord};
+use crate::error::{BlobError, TaskError};
+use crate::services::Services;
+use bytes::Bytes;
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+
+/// The input every pipeline task receives from the state machine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskInput {
+    /// The interview.
+    pub interview_id: InterviewId,
+    /// The run (fencing token) the execution belongs to.
+    pub run_id: RunId,
+}
+
+impl TaskInput {
+    /// Refuses an input whose run does not belong to its interview (a hand-made or corrupted event).
+    pub fn check(&self) -> Result<(), TaskError> {
+        if self.run_id.interview_id() != self.interview_id {
+            return Err(TaskError::Internal(format!(
+                "run {} does not belong to interview {}",
+                self.run_id, self.interview_id
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// What extract and analyze return to the state machine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepOutput {
+    /// The step that finished.
+    pub step: Step,
+    /// Whether an earlier run's artifact was reused instead of redoing the work.
+    pub reused: bool,
+    /// Evidence items or themes produced.
+    pub count: u64,
+}
+
+/// The span every handler runs in, so every log line names the interview and run.
+pub fn interview_span(function: &'static str, input: &TaskInput) -> tracing::Span {
+    tracing::info_span!("task", function, interview_id = %input.interview_id, run_id = %input.run_id)
+}
+
+/// Marks `step` as started by this run: status processing, attempts counted, heartbeat refreshed.
+///
+/// An item that already ended (the sweeper or mark-failed got there first) or that belongs
+/// to another run makes this run stop with [`TaskError::Superseded`].
+pub(crate) async fn begin_step(services: &Services, input: &TaskInput, step: Step) -> Result<Interview, TaskError> {
+    input.check()?;
+    let now = services.now();
+    let worker = format!("{}/{}", services.worker, worker_of(services, step));
+    update_item(services.store.as_ref(), &input.interview_id, Some(&input.run_id), || services.now(), |item| {
+        if item.status.is_terminal() {
+            return Err(TaskError::Superseded(format!(
+                "interview {} already ended as {}; run {} stops here",
+                item.id, item.status, item.run_id
+            )));
+        }
+        item.status = Status::Processing;
+        item.step = step;
+        item.progress = item.progress.max(step.progress_floor());
+        let record = item.steps.entry(step).or_default();
+        record.started_at.get_or_insert(now);
+        record.attempts += 1;
+        record.worker = Some(worker.clone());
+        Ok(Change::Write)
+    })
+    .await
+}
+
+fn worker_of(services: &Services, step: Step) -> String {
+    match step {
+        Step::Transcribe => services.transcriber.name().to_string(),
+        Step::Extract | Step::Analyze => services.analyzer.name().to_string(),
+        Step::Done => String::new(),
+    }
+}
+
+/// Records `step` as finished by this run and moves the item to the next step (or `ready`).
+/// `apply` sets the step's own fields (artifact key, counts, note).
+pub(crate) async fn finish_step(
+    services: &Services,
+    input: &TaskInput,
+    step: Step,
+    reused: bool,
+    apply: impl Fn(&mut Interview),
+) -> Result<Interview, TaskError> {
+    let now = services.now();
+    update_item(services.store.as_ref(), &input.interview_id, Some(&input.run_id), || services.now(), |item| {
+        if item.status != Status::Processing || item.step != step {
+            return Err(TaskError::Superseded(format!(
+                "interview {} is {} at {}, not processing {step}; run {} stops here",
+                item.id, item.status, item.step, item.run_id
+            )));
+        }
+        let record: &mut StepRecord = item.steps.entry(step).or_default();
+        record.finished_at = Some(now);
+        record.reused = reused;
+        record.duration_ms = record.started_at.map(|s| (now - s).num_milliseconds().max(0) as u64);
+        item.step = step.next();
+        item.progress = item.step.progress_floor();
+        if item.step == Step::Done {
+            item.status = Status::Ready;
+        }
+        apply(item);
+        Ok(Change::Write)
+    })
+    .await
+}
+
+/// Whether the item already has `name` from an earlier run of the same upload, so a retry can
+/// skip the step. Ingest clears artifacts when the upload's content changes, so a listed
+/// artifact is always for this source version; it must also still exist in the bucket.
+pub(crate) async fn reusable(services: &Services, item: &Interview, name: ArtifactName) -> Result<bool, TaskError> {
+    let listed = match name {
+        ArtifactName::Transcript => item.artifacts.transcript.as_deref(),
+        ArtifactName::Evidence => item.artifacts.evidence.as_deref(),
+        ArtifactName::Analysis => item.artifacts.analysis.as_deref(),
+    };
+    match listed {
+        Some(key) => Ok(services.blobs.head(key).await?.is_some()),
+        None => Ok(false),
+    }
+}
+
+/// The most a result document may weigh when read back (generous: a 4-hour transcript is ~10 MB).
+const MAX_ARTIFACT_BYTES: u64 = 512 * 1024 * 1024;
+
+/// Reads and decodes one of the interview's result documents.
+pub(crate) async fn read_artifact<T: DeserializeOwned>(
+    services: &Services,
+    item: &Interview,
+    name: ArtifactName,
+) -> Result<T, TaskError> {
+    let key = item.artifact_key(name);
+    let bytes = services.blobs.get(&key, MAX_ARTIFACT_BYTES).await.map_err(|e| match e {
+        BlobError::NotFound(_) => TaskError::Internal(format!(
+            "{} is missing from results/{}/; run `interviews retry {}` to redo the {} step",
+            name.file_name(),
+            item.id,
+            item.id,
+            name.step()
+        )),
+        other => other.into(),
+    })?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| TaskError::Internal(format!("{} for {} cannot be read: {e}", name.file_name(), item.id)))
+}
+
+/// Writes one of the interview's result documents (pretty JSON, for people who open it).
+pub(crate) async fn write_artifact<T: Serialize>(
+    services: &Services,
+    item: &Interview,
+    name: ArtifactName,
+    doc: &T,
+) -> Result<String, TaskError> {
+    let key = item.artifact_key(name);
+    let body = serde_json::to_vec_pretty(doc).map_err(|e| TaskError::Internal(format!("cannot encode {key}: {e}")))?;
+    services.blobs.put(&key, Bytes::from(body), JSON_CONTENT_TYPE).await?;
+    Ok(key)
+}
+
+/// The handler map: calls function `name`'s handler with a JSON event, as its Lambda would.
+/// The local runner and the CLI's `invoke` go through here; the infra consistency test checks
+/// that every function in [`FUNCTIONS`] is served.
+pub async fn dispatch(services: &Services, name: &str, event: serde_json::Value) -> Result<serde_json::Value, TaskError> {
+    fn decode<T: DeserializeOwned>(name: &str, event: serde_json::Value) -> Result<T, TaskError> {
+        serde_json::from_value(event).map_err(|e| TaskError::Input(format!("the event for `{name}` is not what it expects: {e}")))
+    }
+    fn encode<T: Serialize>(value: T) -> Result<serde_json::Value, TaskError> {
+        serde_json::to_value(value).map_err(|e| TaskError::Internal(e.to_string()))
+    }
+    match name {
+        "ingest" => encode(ingest::handle_sqs(services, decode(name, event)?).await),
+        "transcribe" => encode(transcribe::handle(services, decode(name, event)?).await?),
+        "extract" => encode(extract::handle(services, decode(name, event)?).await?),
+        "analyze" => encode(analyze::handle(services, decode(name, event)?).await?),
+        "mark-failed" => encode(mark_failed::handle(services, decode(name, event)?).await?),
+        "sweeper" => encode(sweeper::handle(services, event).await?),
+        other => Err(TaskError::Internal(format!("no function named `{other}`"))),
+    }
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs every test. On a fresh machine it first installs what the tests need (idempotent, so
+# later runs are quick): moto's server in .venv-moto, the infra linters in their own venvs
+# and node prefix. CI calls exactly this script (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+started=$(date +%s)
+step() { printf '\n== %s (%ss)\n' "$*" "$(( $(date +%s) - started ))"; }
+
+step "installing test tools (moto server)"
+./scripts/moto.sh setup
+
+step "starting moto's server on 127.0.0.1"
+eval "$(./scripts/moto.sh start)"
+trap './scripts/moto.sh stop >/dev/null 2>&1 || true' EXIT
+echo "AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL"
+
+step "formatting"
+cargo fmt --all -- --check
+
+step "offline infrastructure checks (asl-validator, cfn-lint, sam validate, checkov)"
+./scripts/check-infra.sh
+
+step "cargo test (workspace: unit, contract, runner, embedded pipeline, CLI, moto)"
+cargo test --workspace --all-targets --locked
+
+step "done"

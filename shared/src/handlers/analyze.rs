@@ -1,0 +1,41 @@
+//! The analyze task: themes, insights, persona signals and a summary; the last step, after
+//! which the interview is `ready`.
+
+use super::{begin_step, finish_step, interview_span, read_artifact, reusable, write_artifact, StepOutput, TaskInput};
+use crate::analysis::{validate_analysis, EvidenceDoc};
+use crate::domain::{ArtifactName, Step};
+use crate::error::TaskError;
+use crate::services::Services;
+use crate::transcript::Transcript;
+use tracing::Instrument;
+
+/// Runs the analyze step for one run of one interview.
+pub async fn handle(services: &Services, input: TaskInput) -> Result<StepOutput, TaskError> {
+    let span = interview_span("analyze", &input);
+    async move {
+        let item = begin_step(services, &input, Step::Analyze).await?;
+        if reusable(services, &item, ArtifactName::Analysis).await? {
+            tracing::info!("analysis.json from an earlier run is still valid; reusing it");
+            let count = u64::from(item.counts.themes);
+            finish_step(services, &input, Step::Analyze, true, |_| {}).await?;
+            return Ok(StepOutput { step: Step::Analyze, reused: true, count });
+        }
+        let transcript: Transcript = read_artifact(services, &item, ArtifactName::Transcript).await?;
+        let evidence: EvidenceDoc = read_artifact(services, &item, ArtifactName::Evidence).await?;
+        let analysis = services.analyzer.analyze(&transcript, &evidence).await?;
+        validate_analysis(&evidence, &analysis).map_err(|e| {
+            TaskError::Provider(format!("the analyzer `{}` produced an analysis that failed validation: {e}", analysis.analyzer))
+        })?;
+        let key = write_artifact(services, &item, ArtifactName::Analysis, &analysis).await?;
+        let themes = analysis.themes.len() as u32;
+        finish_step(services, &input, Step::Analyze, false, |i| {
+            i.artifacts.analysis = Some(key.clone());
+            i.counts.themes = themes;
+        })
+        .await?;
+        tracing::info!(themes, "analysis written; interview ready");
+        Ok(StepOutput { step: Step::Analyze, reused: false, count: u64::from(themes) })
+    }
+    .instrument(span)
+    .await
+}

@@ -1,0 +1,44 @@
+//! The extract task: finds evidence (verbatim quotes with speaker, time and kind) in the transcript.
+
+use super::{begin_step, finish_step, interview_span, read_artifact, reusable, write_artifact, StepOutput, TaskInput};
+use crate::analysis::{validate_evidence, EvidenceDoc};
+use crate::domain::{ArtifactName, Step};
+use crate::error::TaskError;
+use crate::services::Services;
+use crate::transcript::Transcript;
+use tracing::Instrument;
+
+/// Runs the extract step for one run of one interview.
+pub async fn handle(services: &Services, input: TaskInput) -> Result<StepOutput, TaskError> {
+    let span = interview_span("extract", &input);
+    async move {
+        let item = begin_step(services, &input, Step::Extract).await?;
+        if reusable(services, &item, ArtifactName::Evidence).await? {
+            tracing::info!("evidence.json from an earlier run is still valid; reusing it");
+            let count = u64::from(item.counts.evidence);
+            finish_step(services, &input, Step::Extract, true, |_| {}).await?;
+            return Ok(StepOutput { step: Step::Extract, reused: true, count });
+        }
+        let transcript: Transcript = read_artifact(services, &item, ArtifactName::Transcript).await?;
+        let evidence = services.analyzer.extract(&transcript).await?;
+        validate_evidence(&transcript, &evidence).map_err(|e| {
+            TaskError::Provider(format!("the analyzer `{}` produced evidence that failed validation: {e}", evidence.analyzer))
+        })?;
+        let key = write_artifact(services, &item, ArtifactName::Evidence, &evidence).await?;
+        let count = evidence.items.len() as u32;
+        finish_step(services, &input, Step::Extract, false, |i| {
+            i.artifacts.evidence = Some(key.clone());
+            i.counts.evidence = count;
+        })
+        .await?;
+        tracing::info!(evidence = count, "extracted evidence");
+        Ok(StepOutput { step: Step::Extract, reused: false, count: u64::from(count) })
+    }
+    .instrument(span)
+    .await
+}
+
+/// Reads a stored evidence document (for analyze and the CLI).
+pub async fn load(services: &Services, item: &crate::domain::Interview) -> Result<EvidenceDoc, TaskError> {
+    read_artifact(services, item, ArtifactName::Evidence).await
+}

@@ -1,0 +1,203 @@
+//! The transcribe task: turns the upload into the canonical transcript. A transcript upload is
+//! parsed directly; a recording goes to the speech engine, which may finish at once (in-process
+//! engines) or be polled by the state machine's Wait → check → Choice loop (Amazon Transcribe).
+
+use super::{begin_step, finish_step, interview_span, reusable, write_artifact, TaskInput};
+use crate::domain::update::{update_item, Change};
+use crate::domain::{ArtifactName, Interview, SourceKind, Step};
+use crate::error::{BlobError, TaskError};
+use crate::ports::{TranscriptionRequest, TranscriptionState};
+use crate::services::Services;
+use crate::transcript::{parse_transcript, Transcript};
+use serde::{Deserialize, Serialize};
+use tracing::Instrument;
+
+/// Start a job, or check one started earlier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// First call of the run.
+    Start,
+    /// A poll after a Wait.
+    Check,
+}
+
+/// The transcribe task's input (see `infra/statemachine.asl.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TranscribeInput {
+    /// Start or check.
+    pub action: Action,
+    /// Interview and run.
+    #[serde(flatten)]
+    pub task: TaskInput,
+}
+
+/// Where transcription stands, as the state machine's Choice reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum JobStatus {
+    /// The transcript is written; go on to extract.
+    Completed,
+    /// Wait `wait_seconds` and check again.
+    InProgress,
+}
+
+/// The transcribe task's output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TranscribeOutput {
+    /// Completed or in progress.
+    pub status: JobStatus,
+    /// Seconds the state machine waits before the next check.
+    pub wait_seconds: u64,
+    /// Whether an earlier run's transcript was reused.
+    pub reused: bool,
+}
+
+/// Runs one start or check for one run of one interview.
+pub async fn handle(services: &Services, input: TranscribeInput) -> Result<TranscribeOutput, TaskError> {
+    let span = interview_span("transcribe", &input.task);
+    async move {
+        match input.action {
+            Action::Start => start(services, &input.task).await,
+            Action::Check => check(services, &input.task).await,
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+fn completed(reused: bool) -> TranscribeOutput {
+    TranscribeOutput { status: JobStatus::Completed, wait_seconds: 0, reused }
+}
+
+/// A provider job name: valid for Amazon Transcribe (`[0-9a-zA-Z._-]`, ≤ 200) and unique per run.
+pub fn job_name(item: &Interview) -> String {
+    item.run_id.to_string()
+}
+
+fn request(item: &Interview) -> TranscriptionRequest {
+    TranscriptionRequest {
+        interview_id: item.id.clone(),
+        run_id: item.run_id.clone(),
+        media_key: item.source.key.clone(),
+        media_format: item.source.content_type.clone().unwrap_or_default(),
+        job_name: job_name(item),
+    }
+}
+
+async fn start(services: &Services, input: &TaskInput) -> Result<TranscribeOutput, TaskError> {
+    let item = begin_step(services, input, Step::Transcribe).await?;
+    if reusable(services, &item, ArtifactName::Transcript).await? {
+        tracing::info!("transcript.json from an earlier run is still valid; reusing it");
+        finish_step(services, input, Step::Transcribe, true, |_| {}).await?;
+        return Ok(completed(true));
+    }
+    match item.source.kind {
+        SourceKind::Transcript => {
+            let transcript = read_uploaded_transcript(services, &item).await?;
+            store_transcript(services, input, &item, transcript).await
+        }
+        SourceKind::Audio | SourceKind::Video => {
+            let state = services.transcriber.start(&request(&item)).await?;
+            on_state(services, input, &item, state).await
+        }
+        SourceKind::Unknown => Err(TaskError::Input(format!(
+            "`{}` is not a recording or transcript this pipeline can read",
+            item.source.file_name()
+        ))),
+    }
+}
+
+async fn check(services: &Services, input: &TaskInput) -> Result<TranscribeOutput, TaskError> {
+    input.check()?;
+    let item = services
+        .store
+        .get(&input.interview_id)
+        .await?
+        .ok_or_else(|| TaskError::Internal(format!("no item with id {}", input.interview_id)))?;
+    if item.run_id != input.run_id {
+        return Err(TaskError::Superseded(format!("interview {} moved on to run {}", item.id, item.run_id)));
+    }
+    let started = item.steps.get(&Step::Transcribe).and_then(|s| s.started_at).unwrap_or(item.updated_at);
+    let waited = (services.now() - started).to_std().unwrap_or_default();
+    if waited > services.settings.transcribe_max_wait {
+        return Err(TaskError::Timeout(format!(
+            "speech recognition did not finish within {} minutes (job {}); the provider may be backlogged. \
+             Run `interviews retry {}` to try again",
+            services.settings.transcribe_max_wait.as_secs() / 60,
+            job_name(&item),
+            item.id
+        )));
+    }
+    let state = services.transcriber.check(&request(&item)).await?;
+    on_state(services, input, &item, state).await
+}
+
+async fn on_state(
+    services: &Services,
+    input: &TaskInput,
+    item: &Interview,
+    state: TranscriptionState,
+) -> Result<TranscribeOutput, TaskError> {
+    match state {
+        TranscriptionState::Completed(transcript) => store_transcript(services, input, item, transcript).await,
+        TranscriptionState::Failed(reason) => Err(TaskError::Provider(format!(
+            "speech recognition failed: {reason}. If the recording plays fine, run `interviews retry {}`",
+            item.id
+        ))),
+        TranscriptionState::InProgress => {
+            let job = job_name(item);
+            let poll = services.settings.transcribe_poll_interval.as_secs();
+            let now = services.now();
+            update_item(services.store.as_ref(), &item.id, Some(&input.run_id), || services.now(), |i| {
+                i.transcription_job = Some(job.clone());
+                let started = i.steps.get(&Step::Transcribe).and_then(|s| s.started_at).unwrap_or(now);
+                let minutes = (now - started).num_minutes().max(0) as u8;
+                i.progress = i.progress.max(minutes.min(45));
+                Ok(Change::Write)
+            })
+            .await?;
+            Ok(TranscribeOutput { status: JobStatus::InProgress, wait_seconds: poll, reused: false })
+        }
+    }
+}
+
+async fn read_uploaded_transcript(services: &Services, item: &Interview) -> Result<Transcript, TaskError> {
+    let limit = services.settings.max_transcript_bytes;
+    let bytes = services.blobs.get(&item.source.key, limit).await.map_err(|e| match e {
+        BlobError::TooLarge { size, limit, .. } => TaskError::Input(format!(
+            "the transcript file is {size} bytes, over the {limit}-byte limit for transcripts; split it or raise \
+             MAX_TRANSCRIPT_BYTES"
+        )),
+        BlobError::NotFound(_) => TaskError::Input(format!(
+            "the upload `{}` is gone from the bucket; upload it again",
+            item.source.key
+        )),
+        other => other.into(),
+    })?;
+    parse_transcript(&bytes, item.source.file_name())
+        .map_err(|e| TaskError::Input(format!("could not read the transcript: {e}. Fix the file and upload it again")))
+}
+
+async fn store_transcript(
+    services: &Services,
+    input: &TaskInput,
+    item: &Interview,
+    transcript: Transcript,
+) -> Result<TranscribeOutput, TaskError> {
+    let key = write_artifact(services, item, ArtifactName::Transcript, &transcript).await?;
+    let words = transcript.word_count();
+    let speakers = transcript.speakers().len() as u32;
+    let note = (words == 0).then(|| "No speech was found in the recording; the transcript is empty.".to_string());
+    finish_step(services, input, Step::Transcribe, false, |i| {
+        i.artifacts.transcript = Some(key.clone());
+        i.counts.words = words;
+        i.counts.speakers = speakers;
+        if note.is_some() {
+            i.note = note.clone();
+        }
+    })
+    .await?;
+    tracing::info!(words, speakers, "transcript written");
+    Ok(completed(false))
+}
