@@ -1,5 +1,6 @@
 //! The Amazon States Language: the definition model and an in-process runner.
 
+mod choice;
 mod intrinsics;
 mod path;
 mod template;
