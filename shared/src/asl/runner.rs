@@ -390,6 +390,9 @@ impl Runner {
 
     /// Runs one execution to its end. `execution_name` is the run id: it is `$$.Execution.Name`
     /// and the `execution` field of the tracing span every event of the run is logged in.
+    ///
+    /// Must be awaited inside a tokio runtime: each task invocation is spawned so that a
+    /// timeout or a stop can abandon it without cancelling the handler mid-write.
     pub async fn run(&self, execution_name: &str, input: Value, stop: StopSignal) -> Execution {
         let span = tracing::info_span!("execution", execution = %execution_name);
         self.run_in_span(execution_name, input, stop).instrument(span).await
