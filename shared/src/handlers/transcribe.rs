@@ -147,7 +147,7 @@ async fn on_state(
         ))),
         TranscriptionState::InProgress => {
             let job = job_name(item);
-            let poll = services.settings.transcribe_poll_interval.as_secs();
+            let poll = services.settings.transcribe_poll_interval.as_secs().max(1);
             let now = services.now();
             update_item(services.store.as_ref(), &item.id, Some(&input.run_id), || services.now(), |i| {
                 i.transcription_job = Some(job.clone());
