@@ -4,9 +4,12 @@
 //! the word before them. Long recordings give tens of thousands of items, so every step here is
 //! a single pass (the speaker assignment is a merge of two time-ordered lists).
 
-use serde_json::{Map, Value};
+use std::fmt;
 
-use super::{finish, ParseError, Segment, Transcript, TranscriptFormat};
+use serde::de::{Deserializer, Visitor};
+use serde::Deserialize;
+
+use super::{finish, json_error, ParseError, Segment, Transcript, TranscriptFormat};
 
 /// Errors and the result are labelled with this format.
 const FORMAT: TranscriptFormat = TranscriptFormat::AmazonTranscribe;
@@ -18,6 +21,136 @@ const TIME_SLACK: f64 = 1e-6;
 pub(crate) const NO_LABELS_NOTE: &str =
     "the Transcribe output has no speaker labels: everything is attributed to spk_0, split into sentences";
 
+/// The parts of the output file this reader uses; everything else is skipped unread.
+#[derive(Deserialize)]
+struct RawDocument {
+    results: RawResults,
+}
+
+/// `results`.
+#[derive(Deserialize)]
+struct RawResults {
+    #[serde(default)]
+    language_code: Option<String>,
+    #[serde(default)]
+    items: Option<Vec<RawItem>>,
+    #[serde(default)]
+    speaker_labels: Option<RawSpeakerLabels>,
+    #[serde(default)]
+    audio_segments: Option<Vec<RawAudioSegment>>,
+}
+
+/// `results.items[]`: a word or a punctuation mark.
+#[derive(Deserialize)]
+struct RawItem {
+    #[serde(default)]
+    id: Option<u64>,
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+    #[serde(default)]
+    start_time: Option<RawNumber>,
+    #[serde(default)]
+    end_time: Option<RawNumber>,
+    #[serde(default)]
+    alternatives: Option<Vec<RawAlternative>>,
+    #[serde(default)]
+    speaker_label: Option<String>,
+    #[serde(default)]
+    channel_label: Option<String>,
+}
+
+/// `results.items[].alternatives[]`.
+#[derive(Deserialize)]
+struct RawAlternative {
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    confidence: Option<RawNumber>,
+}
+
+/// `results.speaker_labels`.
+#[derive(Deserialize)]
+struct RawSpeakerLabels {
+    #[serde(default)]
+    segments: Option<Vec<RawSpeakerSegment>>,
+}
+
+/// `results.speaker_labels.segments[]` (its per-word `items` copy is skipped).
+#[derive(Deserialize)]
+struct RawSpeakerSegment {
+    #[serde(default)]
+    start_time: Option<RawNumber>,
+    #[serde(default)]
+    end_time: Option<RawNumber>,
+    #[serde(default)]
+    speaker_label: Option<String>,
+}
+
+/// `results.audio_segments[]`.
+#[derive(Deserialize)]
+struct RawAudioSegment {
+    #[serde(default)]
+    transcript: Option<String>,
+    #[serde(default)]
+    start_time: Option<RawNumber>,
+    #[serde(default)]
+    end_time: Option<RawNumber>,
+    #[serde(default)]
+    speaker_label: Option<String>,
+    #[serde(default)]
+    channel_label: Option<String>,
+    /// Ids of the items the segment is made of; anything but a whole number is ignored.
+    #[serde(default)]
+    items: Option<Vec<serde_json::Value>>,
+}
+
+/// A number as Transcribe writes it: a string (`"4.87"`) or, from other tools, a JSON number.
+/// Kept as written when it is not a finite number, for the error message.
+enum RawNumber {
+    Number(f64),
+    NotANumber(String),
+}
+
+impl<'de> Deserialize<'de> for RawNumber {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(RawNumberVisitor)
+    }
+}
+
+/// Accepts strings, numbers and booleans; other JSON values are a shape error.
+struct RawNumberVisitor;
+
+impl Visitor<'_> for RawNumberVisitor {
+    type Value = RawNumber;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a number or a string holding one")
+    }
+
+    fn visit_str<E>(self, text: &str) -> Result<RawNumber, E> {
+        Ok(match text.trim().parse::<f64>() {
+            Ok(n) if n.is_finite() => RawNumber::Number(n),
+            _ => RawNumber::NotANumber(text.to_string()),
+        })
+    }
+
+    fn visit_f64<E>(self, n: f64) -> Result<RawNumber, E> {
+        Ok(RawNumber::Number(n))
+    }
+
+    fn visit_u64<E>(self, n: u64) -> Result<RawNumber, E> {
+        Ok(RawNumber::Number(n as f64))
+    }
+
+    fn visit_i64<E>(self, n: i64) -> Result<RawNumber, E> {
+        Ok(RawNumber::Number(n as f64))
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<RawNumber, E> {
+        Ok(RawNumber::NotANumber(b.to_string()))
+    }
+}
+
 /// What an item is.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Kind {
@@ -27,7 +160,7 @@ enum Kind {
     Punctuation,
 }
 
-/// One entry of `results.items`.
+/// One entry of `results.items`, validated.
 #[derive(Debug)]
 struct Item<'a> {
     /// The item's `id`, or its position when it has none.
@@ -39,7 +172,7 @@ struct Item<'a> {
     label: Option<&'a str>,
 }
 
-/// One entry of `results.speaker_labels.segments`.
+/// One entry of `results.speaker_labels.segments`, validated.
 #[derive(Debug)]
 struct SpeakerTurn<'a> {
     start: f64,
@@ -58,22 +191,22 @@ struct SpeakerTurn<'a> {
 /// - With no speaker labels at all, everything is `spk_0`, split at sentence-ending punctuation,
 ///   and a note says so.
 ///
-/// `results.language_code` gives the language. Errors name the JSON path.
-pub(crate) fn from_value(value: &Value) -> Result<Transcript, ParseError> {
-    let root = value
-        .as_object()
-        .ok_or_else(|| fail("the document must be a JSON object"))?;
-    let results = match root.get("results") {
-        Some(Value::Object(results)) => results,
-        Some(other) => return Err(fail(format!("results must be an object, found `{}`", short(other)))),
-        None => return Err(fail("`results` is missing")),
-    };
-    let language = results.get("language_code").and_then(Value::as_str).map(str::to_string);
-    let items = read_items(optional_array(results, "items", "results.items")?)?;
-    let audio_segments = optional_array(results, "audio_segments", "results.audio_segments")?;
+/// `results.language_code` gives the language. The file is deserialized straight into the few
+/// fields used (no JSON tree is built), so a 4-hour output costs little memory. Value errors
+/// name the JSON path; a wrong JSON type is reported with its line and column.
+pub(crate) fn parse(text: &str) -> Result<Transcript, ParseError> {
+    let document: RawDocument = serde_json::from_str(text).map_err(|err| json_error(FORMAT, &err))?;
+    let results = document.results;
+    let items = read_items(results.items.as_deref().unwrap_or_default())?;
+    let audio_segments = results.audio_segments.as_deref().unwrap_or_default();
     let mut notes = Vec::new();
     let segments = if audio_segments.is_empty() {
-        let turns = read_speaker_turns(results)?;
+        let raw_turns = results
+            .speaker_labels
+            .as_ref()
+            .and_then(|labels| labels.segments.as_deref())
+            .unwrap_or_default();
+        let turns = read_speaker_turns(raw_turns)?;
         let unlabelled = turns.is_empty() && items.iter().all(|item| item.label.is_none());
         if unlabelled && !items.is_empty() {
             notes.push(NO_LABELS_NOTE.to_string());
@@ -82,57 +215,41 @@ pub(crate) fn from_value(value: &Value) -> Result<Transcript, ParseError> {
     } else {
         from_audio_segments(audio_segments, &items)?
     };
-    finish(FORMAT, segments, language, notes)
-}
-
-/// `results.<key>` as an array; absent or null is empty.
-fn optional_array<'a>(object: &'a Map<String, Value>, key: &str, path: &str) -> Result<&'a [Value], ParseError> {
-    match object.get(key) {
-        None | Some(Value::Null) => Ok(&[]),
-        Some(Value::Array(values)) => Ok(values),
-        Some(other) => Err(fail(format!("{path} must be an array, found `{}`", short(other)))),
-    }
+    finish(FORMAT, segments, results.language_code, notes)
 }
 
 /// Validates every item once, keeping borrowed text.
-fn read_items(values: &[Value]) -> Result<Vec<Item<'_>>, ParseError> {
-    let mut items = Vec::with_capacity(values.len());
-    for (index, value) in values.iter().enumerate() {
-        let path = format!("results.items[{index}]");
-        let object = value
-            .as_object()
-            .ok_or_else(|| fail(format!("{path} must be an object, found `{}`", short(value))))?;
-        let alternative = object
-            .get("alternatives")
-            .and_then(Value::as_array)
-            .and_then(|alternatives| alternatives.first())
-            .and_then(Value::as_object)
-            .ok_or_else(|| fail(format!("{path}.alternatives[0] is missing")))?;
+fn read_items(raw: &[RawItem]) -> Result<Vec<Item<'_>>, ParseError> {
+    let mut items = Vec::with_capacity(raw.len());
+    for (index, item) in raw.iter().enumerate() {
+        let path = || format!("results.items[{index}]");
+        let alternative = item
+            .alternatives
+            .as_deref()
+            .and_then(<[RawAlternative]>::first)
+            .ok_or_else(|| fail(format!("{}.alternatives[0] is missing", path())))?;
         let content = alternative
-            .get("content")
-            .and_then(Value::as_str)
-            .ok_or_else(|| fail(format!("{path}.alternatives[0].content is missing")))?;
-        let confidence = match alternative.get("confidence") {
-            None | Some(Value::Null) => None,
-            Some(value) => Some(number(value, &format!("{path}.alternatives[0].confidence"))? as f32),
+            .content
+            .as_deref()
+            .ok_or_else(|| fail(format!("{}.alternatives[0].content is missing", path())))?;
+        let confidence = match &alternative.confidence {
+            None => None,
+            Some(raw) => Some(number(Some(raw), || format!("{}.alternatives[0].confidence", path()))? as f32),
         };
-        let kind = match object.get("type").and_then(Value::as_str) {
-            Some("pronunciation") => word_times(object, &path)?,
+        let kind = match item.kind.as_deref() {
+            Some("pronunciation") => word_times(&item.start_time, &item.end_time, path)?,
             Some("punctuation") => Kind::Punctuation,
             Some(other) => {
                 return Err(fail(format!(
-                    "{path}.type is `{other}`, expected `pronunciation` or `punctuation`"
+                    "{}.type is `{other}`, expected `pronunciation` or `punctuation`",
+                    path()
                 )))
             }
-            None if object.contains_key("start_time") => word_times(object, &path)?,
+            None if item.start_time.is_some() => word_times(&item.start_time, &item.end_time, path)?,
             None => Kind::Punctuation,
         };
-        let label = label_of(object);
-        let id = object
-            .get("id")
-            .and_then(Value::as_u64)
-            .and_then(|id| usize::try_from(id).ok())
-            .unwrap_or(index);
+        let label = item.speaker_label.as_deref().or(item.channel_label.as_deref());
+        let id = item.id.and_then(|id| usize::try_from(id).ok()).unwrap_or(index);
         items.push(Item {
             id,
             kind,
@@ -144,81 +261,58 @@ fn read_items(values: &[Value]) -> Result<Vec<Item<'_>>, ParseError> {
     Ok(items)
 }
 
-/// `speaker_label`, else `channel_label`.
-fn label_of(object: &Map<String, Value>) -> Option<&str> {
-    object
-        .get("speaker_label")
-        .or_else(|| object.get("channel_label"))
-        .and_then(Value::as_str)
-}
-
 /// A word's `start_time` and `end_time`, checked.
-fn word_times(object: &Map<String, Value>, path: &str) -> Result<Kind, ParseError> {
-    let (start, end) = span(object, path)?;
+fn word_times(
+    start: &Option<RawNumber>,
+    end: &Option<RawNumber>,
+    path: impl Fn() -> String,
+) -> Result<Kind, ParseError> {
+    let (start, end) = span(start, end, path)?;
     Ok(Kind::Word { start, end })
 }
 
 /// `start_time` and `end_time` of an item or segment: present, non-negative, in order.
-fn span(object: &Map<String, Value>, path: &str) -> Result<(f64, f64), ParseError> {
-    let start = time(object, path, "start_time")?;
-    let end = time(object, path, "end_time")?;
+fn span(
+    start: &Option<RawNumber>,
+    end: &Option<RawNumber>,
+    path: impl Fn() -> String,
+) -> Result<(f64, f64), ParseError> {
+    let start = time(start.as_ref(), || format!("{}.start_time", path()))?;
+    let end = time(end.as_ref(), || format!("{}.end_time", path()))?;
     if end < start {
-        return Err(fail(format!("{path} ends ({end}) before it starts ({start})")));
+        return Err(fail(format!("{} ends ({end}) before it starts ({start})", path())));
     }
     Ok((start, end))
 }
 
-/// A time field: Transcribe's string form or a plain number, finite and non-negative.
-fn time(object: &Map<String, Value>, path: &str, field: &str) -> Result<f64, ParseError> {
-    let value = object
-        .get(field)
-        .ok_or_else(|| fail(format!("{path}.{field} is missing")))?;
-    let seconds = number(value, &format!("{path}.{field}"))?;
+/// A time field: present, a number, not negative.
+fn time(raw: Option<&RawNumber>, path: impl Fn() -> String) -> Result<f64, ParseError> {
+    let seconds = number(raw, &path)?;
     if seconds < 0.0 {
-        return Err(fail(format!("{path}.{field} is negative: `{seconds}`")));
+        return Err(fail(format!("{} is negative: `{seconds}`", path())));
     }
     Ok(seconds)
 }
 
-/// A finite number written as a JSON string (`"4.87"`) or number.
-fn number(value: &Value, path: &str) -> Result<f64, ParseError> {
-    let parsed = match value {
-        Value::String(text) => text.trim().parse::<f64>().ok(),
-        Value::Number(n) => n.as_f64(),
-        _ => None,
-    };
-    match parsed {
-        Some(n) if n.is_finite() => Ok(n),
-        _ => {
-            let shown = value.as_str().map_or_else(|| short(value), str::to_string);
-            Err(fail(format!("{path} is not a number: `{shown}`")))
-        }
+/// A present, finite number; the path is only formatted for an error.
+fn number(raw: Option<&RawNumber>, path: impl Fn() -> String) -> Result<f64, ParseError> {
+    match raw {
+        Some(RawNumber::Number(n)) => Ok(*n),
+        Some(RawNumber::NotANumber(text)) => Err(fail(format!("{} is not a number: `{text}`", path()))),
+        None => Err(fail(format!("{} is missing", path()))),
     }
 }
 
-/// `results.speaker_labels.segments`, sorted by start.
-fn read_speaker_turns(results: &Map<String, Value>) -> Result<Vec<SpeakerTurn<'_>>, ParseError> {
-    let segments = match results.get("speaker_labels") {
-        None | Some(Value::Null) => return Ok(Vec::new()),
-        Some(Value::Object(labels)) => optional_array(labels, "segments", "results.speaker_labels.segments")?,
-        Some(other) => {
-            return Err(fail(format!(
-                "results.speaker_labels must be an object, found `{}`",
-                short(other)
-            )))
-        }
-    };
-    let mut turns = Vec::with_capacity(segments.len());
-    for (index, value) in segments.iter().enumerate() {
-        let path = format!("results.speaker_labels.segments[{index}]");
-        let object = value
-            .as_object()
-            .ok_or_else(|| fail(format!("{path} must be an object, found `{}`", short(value))))?;
-        let (start, _) = span(object, &path)?;
-        let label = object
-            .get("speaker_label")
-            .and_then(Value::as_str)
-            .ok_or_else(|| fail(format!("{path}.speaker_label is missing")))?;
+/// `results.speaker_labels.segments`, validated and sorted by start.
+fn read_speaker_turns(raw: &[RawSpeakerSegment]) -> Result<Vec<SpeakerTurn<'_>>, ParseError> {
+    let mut turns = Vec::with_capacity(raw.len());
+    for (index, segment) in raw.iter().enumerate() {
+        let path = || format!("results.speaker_labels.segments[{index}]");
+        let (start, _) = span(&segment.start_time, &segment.end_time, path)?;
+        let label = segment
+            .speaker_label
+            .as_deref()
+            .ok_or_else(|| fail(format!("{}.speaker_label is missing", path())))?;
         turns.push(SpeakerTurn { start, label });
     }
     turns.sort_by(|a, b| a.start.total_cmp(&b.start));
@@ -251,7 +345,7 @@ impl Builder<'_> {
     }
 }
 
-/// Groups words (and their punctuation) into segments as documented on [`from_value`].
+/// Groups words (and their punctuation) into segments as documented on [`parse`].
 fn group_words(items: &[Item<'_>], turns: &[SpeakerTurn<'_>], split_sentences: bool) -> Vec<Segment> {
     let mut segments = Vec::new();
     let mut current: Option<Builder<'_>> = None;
@@ -327,8 +421,9 @@ fn ends_sentence(content: &str) -> bool {
 }
 
 /// Segments from `results.audio_segments`.
-fn from_audio_segments(values: &[Value], items: &[Item<'_>]) -> Result<Vec<Segment>, ParseError> {
-    // Word confidences by item id, for the mean over each segment's `items`.
+fn from_audio_segments(raw: &[RawAudioSegment], items: &[Item<'_>]) -> Result<Vec<Segment>, ParseError> {
+    // Word confidences by item id, for the mean over each segment's `items`; ids far beyond the
+    // item count are ignored rather than allocated for.
     let mut confidence_by_id: Vec<Option<f32>> = Vec::new();
     for item in items {
         if let (Kind::Word { .. }, Some(confidence)) = (item.kind, item.confidence) {
@@ -340,29 +435,28 @@ fn from_audio_segments(values: &[Value], items: &[Item<'_>]) -> Result<Vec<Segme
             }
         }
     }
-    let mut segments = Vec::with_capacity(values.len());
-    for (index, value) in values.iter().enumerate() {
-        let path = format!("results.audio_segments[{index}]");
-        let object = value
-            .as_object()
-            .ok_or_else(|| fail(format!("{path} must be an object, found `{}`", short(value))))?;
-        let text = object
-            .get("transcript")
-            .and_then(Value::as_str)
-            .ok_or_else(|| fail(format!("{path}.transcript is missing")))?;
-        let (start, end) = span(object, &path)?;
-        let speaker = label_of(object).unwrap_or(UNLABELLED_SPEAKER).to_string();
-        let confidences: Vec<f32> = object
-            .get("items")
-            .and_then(Value::as_array)
-            .map(|ids| {
-                ids.iter()
-                    .filter_map(Value::as_u64)
-                    .filter_map(|id| usize::try_from(id).ok())
-                    .filter_map(|id| confidence_by_id.get(id).copied().flatten())
-                    .collect()
-            })
-            .unwrap_or_default();
+    let mut segments = Vec::with_capacity(raw.len());
+    for (index, segment) in raw.iter().enumerate() {
+        let path = || format!("results.audio_segments[{index}]");
+        let text = segment
+            .transcript
+            .as_deref()
+            .ok_or_else(|| fail(format!("{}.transcript is missing", path())))?;
+        let (start, end) = span(&segment.start_time, &segment.end_time, path)?;
+        let speaker = segment
+            .speaker_label
+            .as_deref()
+            .or(segment.channel_label.as_deref())
+            .unwrap_or(UNLABELLED_SPEAKER)
+            .to_string();
+        let confidences: Vec<f32> = segment
+            .items
+            .iter()
+            .flatten()
+            .filter_map(serde_json::Value::as_u64)
+            .filter_map(|id| usize::try_from(id).ok())
+            .filter_map(|id| confidence_by_id.get(id).copied().flatten())
+            .collect();
         let confidence = (!confidences.is_empty()).then(|| confidences.iter().sum::<f32>() / confidences.len() as f32);
         segments.push(Segment {
             speaker,
@@ -375,11 +469,6 @@ fn from_audio_segments(values: &[Value], items: &[Item<'_>]) -> Result<Vec<Segme
     Ok(segments)
 }
 
-/// A JSON value for a message, cut short.
-fn short(value: &Value) -> String {
-    super::markup::excerpt(&value.to_string())
-}
-
 /// An error at a JSON path.
 fn fail(message: impl Into<String>) -> ParseError {
     ParseError::new(FORMAT, message)
@@ -387,7 +476,7 @@ fn fail(message: impl Into<String>) -> ParseError {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     use super::*;
 
@@ -433,7 +522,7 @@ mod tests {
                 ]
             }
         });
-        let t = from_value(&doc).unwrap();
+        let t = parse(&doc.to_string()).unwrap();
         assert_eq!(t.language.as_deref(), Some("en-US"));
         assert_eq!(
             rows(&t),
@@ -453,7 +542,7 @@ mod tests {
             labelled("0.0", "0.4", "Yes", "spk_1"), punct("."),
             labelled("0.5", "0.9", "No", "spk_0"), labelled("1.0", "1.2", "way", "spk_0")
         ]}});
-        let t = from_value(&doc).unwrap();
+        let t = parse(&doc.to_string()).unwrap();
         assert_eq!(
             rows(&t),
             vec![("spk_1", 0.0, 0.4, "Yes."), ("spk_0", 0.5, 1.2, "No way")]
@@ -466,7 +555,7 @@ mod tests {
             punct("."), word("0.0", "0.3", "We"), word("0.3", "0.6", "bake"), punct("."),
             word("1.0", "1.2", "Daily"), punct("?"), punct("!"), word("1.5", "1.9", "Yes")
         ]}});
-        let t = from_value(&doc).unwrap();
+        let t = parse(&doc.to_string()).unwrap();
         assert_eq!(
             rows(&t),
             vec![
@@ -494,7 +583,7 @@ mod tests {
                 {"id": 2, "transcript": "", "start_time": "2.0", "end_time": "2.0", "items": []}
             ]
         }});
-        let t = from_value(&doc).unwrap();
+        let t = parse(&doc.to_string()).unwrap();
         assert_eq!(rows(&t), vec![("spk_0", 0.1, 0.4, "Hi."), ("spk_1", 1.0, 1.5, "Hello")]);
         assert_eq!(t.segments[0].confidence, Some(0.8));
         assert_eq!(t.segments[1].confidence, Some(0.6));
@@ -509,7 +598,7 @@ mod tests {
             ]},
             "items": [word("5.0", "5.5", "late"), word("0.2", "0.5", "early")]
         }});
-        let t = from_value(&doc).unwrap();
+        let t = parse(&doc.to_string()).unwrap();
         assert_eq!(rows(&t), vec![("A", 0.2, 0.5, "early"), ("B", 5.0, 5.5, "late")]);
     }
 
@@ -542,7 +631,21 @@ mod tests {
             ),
             (
                 json!({"results": {"items": {}}}),
-                "Amazon Transcribe JSON: results.items must be an array, found `{}`",
+                "Amazon Transcribe JSON, line 1: unexpected JSON shape (column 20): invalid type: map, expected a sequence",
+            ),
+            (
+                json!({"results": {"items": [word("0", "1", "a")], "speaker_labels": {"segments": [{"start_time": "0", "end_time": "1"}]}}}),
+                "Amazon Transcribe JSON: results.speaker_labels.segments[0].speaker_label is missing",
+            ),
+            (
+                json!({"results": {"items": [{"type": "pronunciation", "start_time": "0", "end_time": true,
+                                              "alternatives": [{"content": "a"}]}]}}),
+                "Amazon Transcribe JSON: results.items[0].end_time is not a number: `true`",
+            ),
+            (
+                json!({"results": {"items": [{"type": "pronunciation", "start_time": "0", "end_time": "1",
+                                              "alternatives": [{"content": "a", "confidence": "high"}]}]}}),
+                "Amazon Transcribe JSON: results.items[0].alternatives[0].confidence is not a number: `high`",
             ),
             (
                 json!({"results": {"items": [], "audio_segments": [{"start_time": "0", "end_time": "1"}]}}),
@@ -556,10 +659,11 @@ mod tests {
                 json!({"results": {"items": []}}),
                 "Amazon Transcribe JSON: the output has no words (no items and no audio segments with text)",
             ),
-            (json!({"jobName": "j"}), "Amazon Transcribe JSON: `results` is missing"),
+            (json!({"jobName": "j"}),
+             "Amazon Transcribe JSON, line 1: unexpected JSON shape (column 15): missing field `results`"),
         ];
         for (doc, message) in cases {
-            assert_eq!(from_value(&doc).unwrap_err().to_string(), message);
+            assert_eq!(parse(&doc.to_string()).unwrap_err().to_string(), message);
         }
     }
 }

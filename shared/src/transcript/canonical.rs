@@ -31,9 +31,11 @@ pub(crate) fn from_value(value: &Value) -> Result<Transcript, ParseError> {
     match root.get("schema_version") {
         None => return Err(fail("`schema_version` is missing")),
         Some(version) if version.as_u64() == Some(u64::from(TRANSCRIPT_SCHEMA_VERSION)) => {}
-        Some(version) if version.is_u64() => return Err(fail(format!(
+        Some(version) if version.is_u64() => {
+            return Err(fail(format!(
             "schema_version {version} is not supported; this version reads schema_version {TRANSCRIPT_SCHEMA_VERSION}"
-        ))),
+        )))
+        }
         Some(version) => {
             return Err(fail(format!(
                 "schema_version must be a whole number, found `{version}`"

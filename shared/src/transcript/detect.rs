@@ -1,6 +1,8 @@
 //! Which transcript format a file is in, decided by its content; the file name only breaks ties.
 
-use serde_json::Value;
+use std::fmt;
+
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::TranscriptFormat;
 
@@ -50,19 +52,19 @@ pub(crate) fn format_from_name(file_name: &str) -> Option<TranscriptFormat> {
 pub fn detect_format(bytes: &[u8], file_name: &str) -> Option<TranscriptFormat> {
     let text = super::decode_utf8(bytes).ok()?;
     match classify(text, file_name) {
-        Classified::Text(format) | Classified::Json(format, _) => Some(format),
+        Classified::Text(format) | Classified::Json(format) => Some(format),
         Classified::Empty | Classified::OtherJson | Classified::BadJson(..) => None,
     }
 }
 
-/// What [`classify`] found, keeping the parsed JSON so it is read only once.
+/// What [`classify`] found.
 pub(crate) enum Classified {
     /// Nothing but whitespace.
     Empty,
     /// A text format; parse the text with it.
     Text(TranscriptFormat),
-    /// A JSON format, already parsed.
-    Json(TranscriptFormat, Value),
+    /// A JSON format (the document is valid JSON).
+    Json(TranscriptFormat),
     /// Valid JSON of another shape.
     OtherJson,
     /// Starts like JSON but does not parse; the format its keys suggest labels the error.
@@ -70,19 +72,17 @@ pub(crate) enum Classified {
 }
 
 /// Applies the rules documented on [`detect_format`] to decoded text.
+///
+/// JSON is only scanned here (values are skipped, nothing is built), so detecting a
+/// multi-megabyte Transcribe output costs a fraction of parsing it.
 pub(crate) fn classify(text: &str, file_name: &str) -> Classified {
     let trimmed = text.trim_start();
     let Some(first_char) = trimmed.chars().next() else {
         return Classified::Empty;
     };
     if first_char == '{' || first_char == '[' {
-        match serde_json::from_str::<Value>(trimmed) {
-            Ok(value) => {
-                return match json_format(&value) {
-                    Some(format) => Classified::Json(format, value),
-                    None => Classified::OtherJson,
-                };
-            }
+        match serde_json::from_str::<JsonShape>(trimmed) {
+            Ok(shape) => return shape.format().map_or(Classified::OtherJson, Classified::Json),
             Err(err) if first_char == '{' => {
                 let format = if trimmed.contains("\"schema_version\"") {
                     TranscriptFormat::Canonical
@@ -98,18 +98,131 @@ pub(crate) fn classify(text: &str, file_name: &str) -> Classified {
     Classified::Text(text_format(text, file_name))
 }
 
-/// The JSON formats by their top-level keys.
-fn json_format(value: &Value) -> Option<TranscriptFormat> {
-    let object = value.as_object()?;
-    if let Some(results) = object.get("results").and_then(Value::as_object) {
-        if object.contains_key("jobName") || results.contains_key("items") {
-            return Some(TranscriptFormat::AmazonTranscribe);
+/// The top-level keys that tell the JSON formats apart.
+#[derive(Debug, Default)]
+struct JsonShape {
+    job_name: bool,
+    results: ResultsShape,
+    schema_version: bool,
+    segments: bool,
+}
+
+impl JsonShape {
+    /// Rule 1 of [`detect_format`].
+    fn format(&self) -> Option<TranscriptFormat> {
+        if self.results.object && (self.job_name || self.results.items) {
+            Some(TranscriptFormat::AmazonTranscribe)
+        } else if self.schema_version && self.segments {
+            Some(TranscriptFormat::Canonical)
+        } else {
+            None
         }
     }
-    if object.contains_key("schema_version") && object.contains_key("segments") {
-        return Some(TranscriptFormat::Canonical);
+}
+
+/// Whether `results` is an object and has `items`.
+#[derive(Debug, Default)]
+struct ResultsShape {
+    object: bool,
+    items: bool,
+}
+
+impl<'de> Deserialize<'de> for JsonShape {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ShapeVisitor)
     }
-    None
+}
+
+/// Reads a top-level object's keys, skipping their values; an array is skipped whole.
+struct ShapeVisitor;
+
+impl<'de> Visitor<'de> for ShapeVisitor {
+    type Value = JsonShape;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object or array")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<JsonShape, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(JsonShape::default())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsonShape, A::Error> {
+        let mut shape = JsonShape::default();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "results" => {
+                    shape.results = map.next_value()?;
+                    continue;
+                }
+                "jobName" => shape.job_name = true,
+                "schema_version" => shape.schema_version = true,
+                "segments" => shape.segments = true,
+                _ => {}
+            }
+            map.next_value::<IgnoredAny>()?;
+        }
+        Ok(shape)
+    }
+}
+
+impl<'de> Deserialize<'de> for ResultsShape {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ResultsVisitor)
+    }
+}
+
+/// Looks for `items` in `results`; any non-object value is accepted and marked as such.
+struct ResultsVisitor;
+
+impl<'de> Visitor<'de> for ResultsVisitor {
+    type Value = ResultsShape;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ResultsShape, A::Error> {
+        let mut shape = ResultsShape {
+            object: true,
+            items: false,
+        };
+        while let Some(key) = map.next_key::<String>()? {
+            shape.items |= key == "items";
+            map.next_value::<IgnoredAny>()?;
+        }
+        Ok(shape)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ResultsShape, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(ResultsShape::default())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<ResultsShape, E> {
+        Ok(ResultsShape::default())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<ResultsShape, E> {
+        Ok(ResultsShape::default())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<ResultsShape, E> {
+        Ok(ResultsShape::default())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<ResultsShape, E> {
+        Ok(ResultsShape::default())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<ResultsShape, E> {
+        Ok(ResultsShape::default())
+    }
+
+    fn visit_unit<E>(self) -> Result<ResultsShape, E> {
+        Ok(ResultsShape::default())
+    }
 }
 
 /// Rules 2–5 of [`detect_format`].
@@ -179,10 +292,18 @@ mod tests {
         assert_eq!(detect_format(amazon_no_job, "x"), Some(AmazonTranscribe));
         let results_only = br#"{"results":{"text":"hi"}}"#;
         assert_eq!(detect_format(results_only, "x.json"), None);
+        let results_not_object = br#"{"jobName":"j","results":[1,{"items":[]}],"x":null}"#;
+        assert_eq!(detect_format(results_not_object, "x.json"), None);
+        assert_eq!(detect_format(br#"{"jobName":"j","results":null}"#, "x.json"), None);
+        assert_eq!(detect_format(br#"{"results":"items"}"#, "x.json"), None);
         let canonical = br#"{"schema_version":1,"source_format":"srt","segments":[]}"#;
         assert_eq!(detect_format(canonical, "x.json"), Some(Canonical));
         assert_eq!(detect_format(b"[1,2]", "x.json"), None);
         assert_eq!(detect_format(b"{\"results\": ", "x.json"), None);
+        assert_eq!(
+            detect_format(br#"{"jobName":"j","results":{"items":[]}} trailing"#, "x.json"),
+            None
+        );
     }
 
     #[test]

@@ -71,13 +71,13 @@ pub fn parse_transcript(bytes: &[u8], file_name: &str) -> Result<Transcript, Par
     match detect::classify(text, file_name) {
         Classified::Empty => Err(ParseError::new(fallback, "the transcript is empty")),
         Classified::Text(format) => parse_text(format, text),
-        Classified::Json(format, value) => parse_json(format, &value),
+        Classified::Json(format) => parse_text(format, text),
         Classified::OtherJson => Err(ParseError::new(
             fallback,
             "the file is JSON that is neither Amazon Transcribe output (no `results.items`) nor \
              transcript.json (no `schema_version` and `segments`)",
         )),
-        Classified::BadJson(format, err) => Err(json_syntax_error(format, &err)),
+        Classified::BadJson(format, err) => Err(json_error(format, &err)),
     }
 }
 
@@ -99,9 +99,10 @@ fn parse_text(format: TranscriptFormat, text: &str) -> Result<Transcript, ParseE
         TranscriptFormat::WebVtt => webvtt::parse(text),
         TranscriptFormat::Srt => srt::parse(text),
         TranscriptFormat::PlainText => plain::parse(text),
-        TranscriptFormat::AmazonTranscribe | TranscriptFormat::Canonical => {
-            let value = serde_json::from_str(text).map_err(|err| json_syntax_error(format, &err))?;
-            parse_json(format, &value)
+        TranscriptFormat::AmazonTranscribe => amazon::parse(text),
+        TranscriptFormat::Canonical => {
+            let value = serde_json::from_str(text).map_err(|err| json_error(format, &err))?;
+            canonical::from_value(&value)
         }
         TranscriptFormat::Speech => Err(ParseError::new(
             format,
@@ -110,23 +111,20 @@ fn parse_text(format: TranscriptFormat, text: &str) -> Result<Transcript, ParseE
     }
 }
 
-/// Dispatches a JSON format.
-fn parse_json(format: TranscriptFormat, value: &serde_json::Value) -> Result<Transcript, ParseError> {
-    match format {
-        TranscriptFormat::Canonical => canonical::from_value(value),
-        _ => amazon::from_value(value),
-    }
-}
-
-/// A JSON syntax error with its line; serde's own wording, minus its position suffix.
-fn json_syntax_error(format: TranscriptFormat, err: &serde_json::Error) -> ParseError {
+/// A JSON error with its line: a syntax error, or (from typed reading) a value of the wrong
+/// JSON type; serde's own wording, minus its position suffix.
+pub(crate) fn json_error(format: TranscriptFormat, err: &serde_json::Error) -> ParseError {
     let text = err.to_string();
     let suffix = format!(" at line {} column {}", err.line(), err.column());
     let reason = text.strip_suffix(&suffix).unwrap_or(&text);
+    let kind = match err.classify() {
+        serde_json::error::Category::Data => "unexpected JSON shape",
+        _ => "not valid JSON",
+    };
     ParseError::at(
         format,
         err.line(),
-        format!("not valid JSON (column {}): {reason}", err.column()),
+        format!("{kind} (column {}): {reason}", err.column()),
     )
 }
 
