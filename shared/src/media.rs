@@ -376,6 +376,33 @@ mod tests {
     }
 
     #[test]
+    fn any_prefix_gets_an_answer() {
+        // Every prefix of every signature above, and every two-byte value: no panic, no empty text.
+        let heads: [&[u8]; 6] = [
+            b"RIFF\x24\x08\x00\x00WAVE",
+            b"\x00\x00\x00\x20ftypM4A ",
+            b"\x1a\x45\xdf\xa3",
+            b"PK\x03\x04word/",
+            b"\xff\xfb\x90",
+            "é".as_bytes(),
+        ];
+        for head in heads {
+            for end in 0..=head.len() {
+                if let Sniffed::Unknown(description) = sniff(&head[..end]) {
+                    assert!(!description.is_empty());
+                }
+            }
+        }
+        for a in 0..=255u8 {
+            for b in 0..=255u8 {
+                if let Sniffed::Unknown(description) = sniff(&[a, b]) {
+                    assert!(!description.is_empty());
+                }
+            }
+        }
+    }
+
+    #[test]
     fn names_and_types() {
         let all = [
             MediaFormat::Wav,

@@ -57,8 +57,10 @@ const SOUND_LABELS: &[&str] = &[
 ///   (`spk_0`, `interviewer`);
 /// - not a metadata label (`Note`, `Time`, `Date`, `Location`, `Subject`, `Summary`, `URL`, …).
 ///
-/// Where a label is looked for, the colon must also be followed by a space or the end of the
-/// line (see [`split_speaker_prefix`]), so `http://x`, `10:30` and `Re:x` never name a speaker.
+/// Where a `Name: text` label is looked for, the colon must also be followed by a space or the
+/// end of the line, so `http://x`, `10:30` and `Re:x` never name a speaker. Caption readers also
+/// accept `[Name] text`, where the name must start with a capital and not be a sound description
+/// (`[Music]`, `[laughs]`).
 pub fn is_speaker_name(name: &str) -> bool {
     let chars = name.chars().count();
     if chars == 0 || chars > MAX_NAME_CHARS || name.trim() != name {

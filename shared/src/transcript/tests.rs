@@ -330,3 +330,72 @@ fn three_hour_transcribe_output_parses_in_one_pass() {
     assert_eq!(t.segments[1].speaker, "spk_1");
     assert_eq!(t.segments[0].text.split_whitespace().count(), 40);
 }
+
+/// A small deterministic generator (xorshift), so the garbage below is the same on every run.
+struct Xorshift(u64);
+
+impl Xorshift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn pick<'a>(&mut self, choices: &[&'a str]) -> &'a str {
+        choices[(self.next() % choices.len() as u64) as usize]
+    }
+}
+
+#[test]
+fn garbage_built_from_format_fragments_never_panics() {
+    const FRAGMENTS: &[&str] = &[
+        "WEBVTT",
+        "\n",
+        "\r\n",
+        "\n\n",
+        "1",
+        "00:00:01.000",
+        "00:01,5",
+        " --> ",
+        "-->",
+        "<v",
+        "<v.a B>",
+        "</v>",
+        "<",
+        ">",
+        "&",
+        "&amp;",
+        "&#",
+        ";",
+        "{\\an8}",
+        "[",
+        "]",
+        "(",
+        ")",
+        "Rosa",
+        ": ",
+        ":",
+        "NOTE",
+        "é",
+        "💬",
+        " ",
+        "{",
+        "}",
+        "\"results\"",
+        "\"items\"",
+        "[]",
+        "\u{feff}",
+    ];
+    let mut rng = Xorshift(0x9E37_79B9_7F4A_7C15);
+    let names = ["a.vtt", "a.srt", "a.txt", "a.json", "a"];
+    for round in 0..3000 {
+        let length = 1 + rng.next() % 40;
+        let text: String = (0..length).map(|_| rng.pick(FRAGMENTS)).collect();
+        let name = names[round % names.len()];
+        match parse_transcript(text.as_bytes(), name) {
+            Ok(t) => assert_well_formed(&t),
+            Err(err) => assert!(!err.message.is_empty()),
+        }
+    }
+}
