@@ -1,0 +1,277 @@
+//! The project's own transcript.json read back, e.g. a corrected transcript uploaded again.
+
+use serde_json::{Map, Value};
+
+use super::{finish, ParseError, Segment, Transcript, TranscriptFormat, TRANSCRIPT_SCHEMA_VERSION};
+
+/// Errors are labelled with this format.
+const FORMAT: TranscriptFormat = TranscriptFormat::Canonical;
+
+/// Every format, to name the valid `source_format` values in a message.
+const ALL_FORMATS: [TranscriptFormat; 6] = [
+    TranscriptFormat::AmazonTranscribe,
+    TranscriptFormat::WebVtt,
+    TranscriptFormat::Srt,
+    TranscriptFormat::PlainText,
+    TranscriptFormat::Canonical,
+    TranscriptFormat::Speech,
+];
+
+/// Validates and reads a transcript.json document.
+///
+/// `schema_version` must be 1. `source_format` is kept as written (a transcript that came from
+/// WebVTT stays `web_vtt` when uploaded again, so a round trip changes nothing); when absent it
+/// is `canonical`. Each segment needs a non-empty `speaker`, a finite non-negative `start`, an
+/// `end` not before it and a `text`; `confidence`, when present, is between 0 and 1. Messages
+/// name the field and the segment index. Unknown fields are ignored.
+pub(crate) fn from_value(value: &Value) -> Result<Transcript, ParseError> {
+    let root = value
+        .as_object()
+        .ok_or_else(|| fail("the document must be a JSON object"))?;
+    match root.get("schema_version") {
+        None => return Err(fail("`schema_version` is missing")),
+        Some(version) if version.as_u64() == Some(u64::from(TRANSCRIPT_SCHEMA_VERSION)) => {}
+        Some(version) if version.is_u64() => {
+            return Err(fail(format!(
+            "schema_version {version} is not supported; this version reads schema_version {TRANSCRIPT_SCHEMA_VERSION}"
+        )))
+        }
+        Some(version) => {
+            return Err(fail(format!(
+                "schema_version must be a whole number, found `{version}`"
+            )))
+        }
+    }
+    let source_format = match root.get("source_format") {
+        None | Some(Value::Null) => FORMAT,
+        Some(value) => serde_json::from_value::<TranscriptFormat>(value.clone()).map_err(|_| {
+            let names: Vec<String> = ALL_FORMATS.iter().map(|f| format!("`{}`", format_name(*f))).collect();
+            fail(format!("source_format `{value}` is not one of {}", names.join(", ")))
+        })?,
+    };
+    let language = match root.get("language") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(code)) => Some(code.clone()),
+        Some(other) => return Err(fail(format!("language must be a string, found `{other}`"))),
+    };
+    let notes = match root.get("notes") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, note)| {
+                note.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| fail(format!("notes[{i}] must be a string, found `{note}`")))
+            })
+            .collect::<Result<_, _>>()?,
+        Some(other) => return Err(fail(format!("notes must be an array of strings, found `{other}`"))),
+    };
+    let items = root
+        .get("segments")
+        .and_then(Value::as_array)
+        .ok_or_else(|| fail("`segments` must be an array"))?;
+    let segments = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| segment(i, item))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut transcript = finish(FORMAT, segments, language, notes)?;
+    transcript.source_format = source_format;
+    Ok(transcript)
+}
+
+/// The serialized name of a format (`web_vtt`).
+fn format_name(format: TranscriptFormat) -> String {
+    serde_json::to_value(format)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// Validates one segment.
+fn segment(index: usize, item: &Value) -> Result<Segment, ParseError> {
+    let object: &Map<String, Value> = item
+        .as_object()
+        .ok_or_else(|| fail(format!("segments[{index}] must be an object, found `{item}`")))?;
+    let speaker = match object.get("speaker") {
+        Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
+        Some(other) => {
+            return Err(fail(format!(
+                "segments[{index}].speaker must be a non-empty string, found `{other}`"
+            )))
+        }
+        None => return Err(fail(format!("segments[{index}].speaker is missing"))),
+    };
+    let start = time(object, index, "start")?;
+    let end = time(object, index, "end")?;
+    if end < start {
+        return Err(fail(format!(
+            "segments[{index}].end ({end}) is before segments[{index}].start ({start})"
+        )));
+    }
+    let text = match object.get("text") {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => {
+            return Err(fail(format!(
+                "segments[{index}].text must be a string, found `{other}`"
+            )))
+        }
+        None => return Err(fail(format!("segments[{index}].text is missing"))),
+    };
+    let confidence = match object.get("confidence") {
+        None | Some(Value::Null) => None,
+        Some(value) => match value.as_f64() {
+            Some(c) if (0.0..=1.0).contains(&c) => Some(c as f32),
+            _ => {
+                return Err(fail(format!(
+                    "segments[{index}].confidence must be a number from 0 to 1, found `{value}`"
+                )))
+            }
+        },
+    };
+    Ok(Segment {
+        speaker,
+        start,
+        end,
+        text,
+        confidence,
+    })
+}
+
+/// A segment time: a finite, non-negative number of seconds.
+fn time(object: &Map<String, Value>, index: usize, field: &str) -> Result<f64, ParseError> {
+    match object.get(field) {
+        None => Err(fail(format!("segments[{index}].{field} is missing"))),
+        Some(value) => match value.as_f64() {
+            Some(seconds) if seconds.is_finite() && seconds >= 0.0 => Ok(seconds),
+            _ => Err(fail(format!(
+                "segments[{index}].{field} must be a non-negative number of seconds, found `{value}`"
+            ))),
+        },
+    }
+}
+
+/// An error about the whole document or a field.
+fn fail(message: impl Into<String>) -> ParseError {
+    ParseError::new(FORMAT, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn sample() -> Transcript {
+        let mut t = Transcript::new(
+            TranscriptFormat::WebVtt,
+            vec![
+                Segment {
+                    speaker: "Interviewer".into(),
+                    start: 1.0,
+                    end: 2.5,
+                    text: "Hi.".into(),
+                    confidence: None,
+                },
+                Segment {
+                    speaker: "Rosa".into(),
+                    start: 2.5,
+                    end: 4.0,
+                    text: "Hello.".into(),
+                    confidence: Some(0.5),
+                },
+            ],
+        );
+        t.language = Some("en-US".into());
+        t.notes = vec!["a note".into()];
+        t
+    }
+
+    #[test]
+    fn round_trips_what_the_pipeline_writes() {
+        let t = sample();
+        let value = serde_json::to_value(&t).unwrap();
+        assert_eq!(from_value(&value).unwrap(), t);
+    }
+
+    #[test]
+    fn missing_source_format_means_canonical() {
+        let value = json!({"schema_version": 1, "segments": [{"speaker": "A", "start": 0, "end": 1, "text": "x"}]});
+        let t = from_value(&value).unwrap();
+        assert_eq!(t.source_format, TranscriptFormat::Canonical);
+        assert_eq!(t.segments[0].end, 1.0);
+    }
+
+    #[test]
+    fn refuses_other_schema_versions() {
+        let err = from_value(&json!({"schema_version": 2, "segments": []})).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "transcript.json: schema_version 2 is not supported; this version reads schema_version 1"
+        );
+        let err = from_value(&json!({"schema_version": "1", "segments": []})).unwrap_err();
+        assert_eq!(err.message, "schema_version must be a whole number, found `\"1\"`");
+        let err = from_value(&json!({"segments": []})).unwrap_err();
+        assert_eq!(err.message, "`schema_version` is missing");
+    }
+
+    #[test]
+    fn names_the_field_and_index_of_a_bad_segment() {
+        let ok = json!({"speaker": "A", "start": 0.0, "end": 1.0, "text": "x"});
+        let cases = [
+            (
+                json!({"start": 0, "end": 1, "text": "x"}),
+                "segments[1].speaker is missing",
+            ),
+            (
+                json!({"speaker": "", "start": 0, "end": 1, "text": "x"}),
+                "segments[1].speaker must be a non-empty string, found `\"\"`",
+            ),
+            (
+                json!({"speaker": "A", "start": -1, "end": 1, "text": "x"}),
+                "segments[1].start must be a non-negative number of seconds, found `-1`",
+            ),
+            (
+                json!({"speaker": "A", "start": 0, "end": "1", "text": "x"}),
+                "segments[1].end must be a non-negative number of seconds, found `\"1\"`",
+            ),
+            (
+                json!({"speaker": "A", "start": 2, "end": 1.5, "text": "x"}),
+                "segments[1].end (1.5) is before segments[1].start (2)",
+            ),
+            (
+                json!({"speaker": "A", "start": 0, "end": 1, "text": 5}),
+                "segments[1].text must be a string, found `5`",
+            ),
+            (
+                json!({"speaker": "A", "start": 0, "end": 1, "text": "x", "confidence": 1.5}),
+                "segments[1].confidence must be a number from 0 to 1, found `1.5`",
+            ),
+            (json!("nope"), "segments[1] must be an object, found `\"nope\"`"),
+        ];
+        for (bad, message) in cases {
+            let err = from_value(&json!({"schema_version": 1, "segments": [ok.clone(), bad]})).unwrap_err();
+            assert_eq!(err.message, message);
+            assert_eq!(err.line, None);
+        }
+    }
+
+    #[test]
+    fn checks_the_document_fields() {
+        let err = from_value(&json!({"schema_version": 1, "source_format": "mp3", "segments": []})).unwrap_err();
+        assert_eq!(
+            err.message,
+            "source_format `\"mp3\"` is not one of `amazon_transcribe`, `web_vtt`, `srt`, `plain_text`, `canonical`, `speech`"
+        );
+        let err = from_value(&json!({"schema_version": 1, "segments": {}})).unwrap_err();
+        assert_eq!(err.message, "`segments` must be an array");
+        let err = from_value(&json!({"schema_version": 1, "segments": []})).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "transcript.json: the transcript has no segments with text"
+        );
+        let err = from_value(&json!({"schema_version": 1, "notes": [1], "segments": []})).unwrap_err();
+        assert_eq!(err.message, "notes[0] must be a string, found `1`");
+    }
+}
