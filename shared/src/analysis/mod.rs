@@ -1,5 +1,7 @@
 //! Evidence extraction and analysis: the result schemas, their validation, and the analyzers.
 
+mod lexicon;
 mod model;
+mod text;
 
 pub use model::*;
