@@ -1,5 +1,6 @@
 //! Evidence extraction and analysis: the result schemas, their validation, and the analyzers.
 
+mod extract;
 mod lexicon;
 mod model;
 mod text;
