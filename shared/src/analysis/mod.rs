@@ -1,5 +1,22 @@
 //! Evidence extraction and analysis: the result schemas, their validation, and the analyzers.
+//!
+//! [`LocalAnalyzer`] is the deterministic analyzer of the embedded default: cue lexicons find
+//! evidence, TF-IDF clustering finds themes, and everything it writes is extractive (quotes
+//! are verbatim slices of transcript segments), so it passes [`validate_evidence`] and
+//! [`validate_analysis`] by construction.
 
+mod extract;
+#[doc(hidden)]
+pub mod fixtures;
+mod lexicon;
+mod local;
 mod model;
+mod report;
+mod text;
+mod themes;
 
+pub use local::LocalAnalyzer;
 pub use model::*;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,425 @@
+//! Themes: TF-IDF vectors over evidence quotes, a deterministic centroid clustering, and
+//! readable titles made from each cluster's top terms.
+//!
+//! The clustering is a single leader pass (each quote joins the most similar existing cluster
+//! centroid if the cosine reaches the threshold, otherwise starts a new cluster) followed by one
+//! reassignment pass against the frozen centroids, which undoes most order effects of the first
+//! pass. Candidate clusters come from an inverted index (term → clusters containing it), so the
+//! work is proportional to the quotes times the clusters that share a term with them, never a
+//! full quote × quote matrix; the number of clusters is capped as well.
+
+use super::text::{name_words, terms, tokenize, SurfaceForms, Term};
+use super::Evidence;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Cosine similarity a quote needs with a cluster centroid to join it.
+pub(crate) const SIMILARITY_THRESHOLD: f32 = 0.3;
+/// Upper bound on clusters; quotes that match none once it is reached stay unclustered.
+const MAX_CLUSTERS: usize = 4000;
+/// Terms considered for a title; the title shows at most [`TITLE_ELEMENTS`] of them.
+const TITLE_CANDIDATES: usize = 4;
+const TITLE_ELEMENTS: usize = 3;
+
+/// The quotes as TF-IDF vectors, with what is needed to name clusters.
+pub(crate) struct Corpus {
+    /// Per evidence: (term id, weight), sorted by term id, unit length (empty: no key terms).
+    vectors: Vec<Vec<(u32, f32)>>,
+    /// Per evidence: (first token, token after, term id, lowercase surface) of the quote's key
+    /// terms, for finding terms that stand next to each other.
+    sequences: Vec<Vec<(usize, usize, u32, String)>>,
+    /// Stem of each term id (ids are assigned in sorted stem order).
+    stems: Vec<String>,
+    /// How stems were spelled across the quotes.
+    forms: SurfaceForms,
+}
+
+impl Corpus {
+    /// Builds vectors from the quotes of the evidence, plus tag words that are not in the
+    /// quote (another analyzer's tags may name the topic in other words; repeating words the
+    /// quote already has would only overweight them). Speaker names are not terms.
+    pub fn new(evidence: &[Evidence]) -> Corpus {
+        let names = name_words(evidence.iter().map(|e| e.speaker.as_str()));
+        let mut forms = SurfaceForms::default();
+        let mut per_doc: Vec<(Vec<Term>, Vec<String>)> = Vec::with_capacity(evidence.len());
+        for ev in evidence {
+            let seq = terms(&tokenize(&ev.quote), &names);
+            for term in &seq {
+                forms.add(&term.stem, &term.surface);
+            }
+            let in_quote: BTreeSet<&str> = seq.iter().map(|t| t.stem.as_str()).collect();
+            let tag_terms: Vec<String> = ev
+                .tags
+                .iter()
+                .flat_map(|tag| terms(&tokenize(tag), &names))
+                .map(|t| t.stem)
+                .filter(|s| !in_quote.contains(s.as_str()))
+                .collect();
+            per_doc.push((seq, tag_terms));
+        }
+        let vocabulary: BTreeSet<&str> = per_doc
+            .iter()
+            .flat_map(|(seq, tags)| {
+                seq.iter()
+                    .map(|t| t.stem.as_str())
+                    .chain(tags.iter().map(String::as_str))
+            })
+            .collect();
+        let stems: Vec<String> = vocabulary.iter().map(|s| s.to_string()).collect();
+        let id_of: BTreeMap<&str, u32> = stems.iter().enumerate().map(|(i, s)| (s.as_str(), i as u32)).collect();
+
+        let mut counts_per_doc: Vec<BTreeMap<u32, u32>> = Vec::with_capacity(per_doc.len());
+        let mut df = vec![0u32; stems.len()];
+        for (seq, tags) in &per_doc {
+            let mut counts: BTreeMap<u32, u32> = BTreeMap::new();
+            for s in seq.iter().map(|t| &t.stem).chain(tags.iter()) {
+                if let Some(&id) = id_of.get(s.as_str()) {
+                    *counts.entry(id).or_insert(0) += 1;
+                }
+            }
+            for id in counts.keys() {
+                df[*id as usize] += 1;
+            }
+            counts_per_doc.push(counts);
+        }
+        let n = per_doc.len() as f32;
+        let vectors = counts_per_doc
+            .iter()
+            .map(|counts| {
+                let mut v: Vec<(u32, f32)> = counts
+                    .iter()
+                    .map(|(id, tf)| {
+                        let idf = ((n + 1.0) / (df[*id as usize] as f32 + 1.0)).ln() + 1.0;
+                        (*id, (1.0 + (*tf as f32).ln()) * idf)
+                    })
+                    .collect();
+                let norm = v.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+                if norm > 0.0 {
+                    v.iter_mut().for_each(|(_, w)| *w /= norm);
+                }
+                v
+            })
+            .collect();
+        let sequences = per_doc
+            .into_iter()
+            .map(|(seq, _)| {
+                seq.into_iter()
+                    .filter_map(|t| id_of.get(t.stem.as_str()).map(|id| (t.start, t.end, *id, t.surface)))
+                    .collect()
+            })
+            .collect();
+        Corpus {
+            vectors,
+            sequences,
+            stems,
+            forms,
+        }
+    }
+
+    /// Cosine similarity of two quotes (for tests and diagnostics).
+    #[cfg(test)]
+    pub fn similarity(&self, a: usize, b: usize) -> f32 {
+        let (va, vb) = (&self.vectors[a], &self.vectors[b]);
+        let mut i = 0;
+        let mut j = 0;
+        let mut dot = 0.0;
+        while i < va.len() && j < vb.len() {
+            match va[i].0.cmp(&vb[j].0) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    dot += va[i].1 * vb[j].1;
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        dot
+    }
+
+    /// Groups quotes into clusters (lists of evidence indexes in transcript order), largest
+    /// first; ties keep the cluster whose first quote came first. Quotes without key terms
+    /// belong to no cluster.
+    pub fn cluster(&self, threshold: f32) -> Vec<Vec<usize>> {
+        let mut first = Clusters::new(self.stems.len());
+        for v in &self.vectors {
+            if v.is_empty() {
+                continue;
+            }
+            match first.best(v) {
+                Some((c, sim)) if sim >= threshold => first.add(c, v),
+                _ if first.len() < MAX_CLUSTERS => {
+                    let c = first.open();
+                    first.add(c, v);
+                }
+                _ => {}
+            }
+        }
+        // Reassign every quote to its best centroid as the first pass left them.
+        let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        let mut homeless = Vec::new();
+        for (i, v) in self.vectors.iter().enumerate() {
+            if v.is_empty() {
+                continue;
+            }
+            match first.best(v) {
+                Some((c, sim)) if sim >= threshold => groups.entry(c).or_default().push(i),
+                _ => homeless.push(i),
+            }
+        }
+        let mut out: Vec<Vec<usize>> = groups.into_values().collect();
+        out.extend(homeless.into_iter().map(|i| vec![i]));
+        out.sort_by(|a, b| b.len().cmp(&a.len()).then(a[0].cmp(&b[0])));
+        out
+    }
+
+    /// A readable title from a cluster's most shared terms; adjacent pairs that recur
+    /// ("shift swaps") are kept together as a phrase. Returns the elements, best first.
+    pub fn title_terms(&self, members: &[usize]) -> Vec<String> {
+        // Per term: (quotes containing it, summed weight).
+        let mut stats: BTreeMap<u32, (usize, f32)> = BTreeMap::new();
+        for &m in members {
+            for (id, w) in &self.vectors[m] {
+                let e = stats.entry(*id).or_insert((0, 0.0));
+                e.0 += 1;
+                e.1 += w;
+            }
+        }
+        let mut ranked: Vec<(u32, usize, f32)> = stats.into_iter().map(|(id, (n, w))| (id, n, w)).collect();
+        ranked.sort_by(|a, b| {
+            b.1.cmp(&a.1)
+                .then(b.2.total_cmp(&a.2))
+                .then(self.stems[a.0 as usize].cmp(&self.stems[b.0 as usize]))
+        });
+        // In a real cluster, a term only one quote uses does not describe the cluster.
+        let shared = if members.len() > 1 { 2 } else { 1 };
+        let mut top: Vec<u32> = ranked
+            .iter()
+            .filter(|r| r.1 >= shared)
+            .take(TITLE_CANDIDATES)
+            .map(|r| r.0)
+            .collect();
+        if top.is_empty() {
+            top.extend(ranked.first().map(|r| r.0));
+        }
+
+        // Adjacent pairs among the top terms in either order ("shift swaps", "swap shifts"),
+        // with how they were spelled.
+        let mut pairs: BTreeMap<(u32, u32), BTreeMap<String, usize>> = BTreeMap::new();
+        for &m in members {
+            let mut seen = BTreeSet::new();
+            for w in self.sequences[m].windows(2) {
+                let (a, b) = (&w[0], &w[1]);
+                let key = (a.2.min(b.2), a.2.max(b.2));
+                if b.0 == a.1 && a.2 != b.2 && top.contains(&a.2) && top.contains(&b.2) && seen.insert(key) {
+                    *pairs
+                        .entry(key)
+                        .or_default()
+                        .entry(format!("{} {}", a.3, b.3))
+                        .or_insert(0) += 1;
+                }
+            }
+        }
+        let min_pair = 2.max(members.len().div_ceil(3));
+        let mut used = BTreeSet::new();
+        let mut elements = Vec::new();
+        for &id in &top {
+            if elements.len() == TITLE_ELEMENTS {
+                break;
+            }
+            if used.contains(&id) {
+                continue;
+            }
+            let phrase = pairs
+                .iter()
+                .filter(|((a, b), _)| (*a == id || *b == id) && !used.contains(a) && !used.contains(b))
+                .map(|(key, spellings)| (key, spellings.values().sum::<usize>(), spellings))
+                .filter(|(_, n, _)| *n >= min_pair)
+                .max_by(|x, y| x.1.cmp(&y.1).then(y.0.cmp(x.0)));
+            match phrase {
+                Some(((a, b), _, spellings)) => {
+                    used.insert(*a);
+                    used.insert(*b);
+                    let spelling = spellings
+                        .iter()
+                        .max_by(|x, y| x.1.cmp(y.1).then(y.0.cmp(x.0)))
+                        .map(|(s, _)| s.clone())
+                        .unwrap_or_default();
+                    elements.push(spelling);
+                }
+                None => {
+                    used.insert(id);
+                    elements.push(self.forms.surface(&self.stems[id as usize]));
+                }
+            }
+        }
+        elements
+    }
+
+    /// Whether a quote has any key term at all.
+    #[cfg(test)]
+    pub fn has_terms(&self, i: usize) -> bool {
+        self.vectors.get(i).is_some_and(|v| !v.is_empty())
+    }
+}
+
+/// Joins title elements as "A", "A & B" or "A, B & C", with a capital first letter.
+pub(crate) fn join_title(elements: &[String]) -> String {
+    let joined = match elements {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} & {}", init.join(", "), last),
+    };
+    let mut chars = joined.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => joined,
+    }
+}
+
+/// Cluster accumulators with an inverted index from term to clusters.
+struct Clusters {
+    sums: Vec<HashMap<u32, f32>>,
+    norms2: Vec<f32>,
+    postings: Vec<Vec<usize>>,
+    scores: Vec<f32>,
+}
+
+impl Clusters {
+    fn new(terms: usize) -> Self {
+        Clusters {
+            sums: Vec::new(),
+            norms2: Vec::new(),
+            postings: vec![Vec::new(); terms],
+            scores: Vec::new(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.sums.len()
+    }
+
+    fn open(&mut self) -> usize {
+        self.sums.push(HashMap::new());
+        self.norms2.push(0.0);
+        self.scores.push(0.0);
+        self.sums.len() - 1
+    }
+
+    fn add(&mut self, c: usize, v: &[(u32, f32)]) {
+        for (t, w) in v {
+            let entry = self.sums[c].entry(*t).or_insert(0.0);
+            if *entry == 0.0 {
+                self.postings[*t as usize].push(c);
+            }
+            let old = *entry;
+            *entry = old + w;
+            self.norms2[c] += (old + w) * (old + w) - old * old;
+        }
+    }
+
+    /// The most similar cluster centroid and its cosine; ties go to the older cluster.
+    fn best(&mut self, v: &[(u32, f32)]) -> Option<(usize, f32)> {
+        let mut touched = Vec::new();
+        for (t, w) in v {
+            for &c in &self.postings[*t as usize] {
+                if self.scores[c] == 0.0 {
+                    touched.push(c);
+                }
+                self.scores[c] += w * self.sums[c].get(t).copied().unwrap_or(0.0);
+            }
+        }
+        let mut best: Option<(usize, f32)> = None;
+        for &c in &touched {
+            let norm = self.norms2[c].max(f32::MIN_POSITIVE).sqrt();
+            let sim = self.scores[c] / norm;
+            if best.is_none_or(|(bc, bs)| sim > bs || (sim == bs && c < bc)) {
+                best = Some((c, sim));
+            }
+        }
+        for &c in &touched {
+            self.scores[c] = 0.0;
+        }
+        best
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::EvidenceKind;
+
+    fn ev(i: usize, quote: &str) -> Evidence {
+        Evidence {
+            id: format!("E{}", i + 1),
+            quote: quote.to_string(),
+            speaker: "Maria".into(),
+            start: 0.0,
+            end: 1.0,
+            kind: EvidenceKind::Pain,
+            confidence: 0.5,
+            tags: Vec::new(),
+        }
+    }
+
+    fn corpus(quotes: &[&str]) -> Corpus {
+        let evidence: Vec<Evidence> = quotes.iter().enumerate().map(|(i, q)| ev(i, q)).collect();
+        Corpus::new(&evidence)
+    }
+
+    const QUOTES: &[&str] = &[
+        "Shift swaps by text take forever.",
+        "The payroll export is a nightmare every month.",
+        "Nobody knows who agreed to which shift swaps.",
+        "Payroll export errors cost us money.",
+        "I love the calendar colours.",
+        "Shift swaps should need my approval.",
+    ];
+
+    #[test]
+    fn similar_quotes_cluster_and_unrelated_ones_do_not() {
+        let c = corpus(QUOTES);
+        assert!(c.similarity(0, 2) > c.similarity(0, 1));
+        let clusters = c.cluster(SIMILARITY_THRESHOLD);
+        assert_eq!(clusters[0], vec![0, 2, 5]);
+        assert_eq!(clusters[1], vec![1, 3]);
+        assert_eq!(clusters[2], vec![4]);
+    }
+
+    #[test]
+    fn clustering_is_deterministic() {
+        let a = corpus(QUOTES).cluster(SIMILARITY_THRESHOLD);
+        let b = corpus(QUOTES).cluster(SIMILARITY_THRESHOLD);
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn titles_keep_recurring_phrases_together() {
+        let c = corpus(QUOTES);
+        let terms = c.title_terms(&[0, 2, 5]);
+        assert_eq!(terms[0], "shift swaps");
+        assert_eq!(join_title(&terms[..1]), "Shift swaps");
+        assert_eq!(join_title(&c.title_terms(&[1, 3])), "Payroll export");
+    }
+
+    #[test]
+    fn titles_join_readably() {
+        let t = |v: &[&str]| join_title(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(t(&[]), "");
+        assert_eq!(t(&["pricing"]), "Pricing");
+        assert_eq!(t(&["shift swaps", "texts"]), "Shift swaps & texts");
+        assert_eq!(t(&["a", "b", "c"]), "A, b & c");
+    }
+
+    #[test]
+    fn quotes_without_terms_are_not_clustered() {
+        let c = corpus(&[
+            "It is what it is.",
+            "Shift swaps take forever.",
+            "Shift swaps are awful.",
+        ]);
+        assert!(!c.has_terms(0));
+        let clusters = c.cluster(SIMILARITY_THRESHOLD);
+        assert!(clusters.iter().all(|g| !g.contains(&0)));
+        assert_eq!(clusters[0], vec![1, 2]);
+    }
+}
