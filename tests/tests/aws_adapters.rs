@@ -2,10 +2,13 @@
 //! embedded adapters pass, plus the AWS-specific promises (the sweeper never scans, the size
 //! limit is checked before a download, a repeated start is one execution).
 
+use bytes::Bytes;
 use chrono::{Duration, Utc};
-use integration_tests::{moto_config, new_table};
+use integration_tests::{moto_config, new_bucket, new_table, unique_name};
+use interview::blobs::s3::S3BlobStore;
 use interview::domain::{ArtifactName, Artifacts, Counts, Interview, Status, Step, StepRecord};
-use interview::ports::{Expected, ItemStore};
+use interview::error::BlobError;
+use interview::ports::{BlobStore, Expected, ItemStore};
 use interview::store::contract::{run_all, sample_item};
 use interview::store::dynamodb::{stored_size, DynamoStore};
 
@@ -171,4 +174,213 @@ async fn consumed_capacity_is_recorded_per_write() {
         "one create + {replaces} replaces: {write} write units reported by the server; \
          stored item {created_size} bytes when queued, {final_size} bytes when ready"
     );
+}
+
+fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed | 1;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn s3_odd_keys_round_trip() {
+    let config = moto_config().await;
+    let (client, bucket) = new_bucket(&config).await;
+    let store = S3BlobStore::new(client, bucket.clone());
+    assert_eq!(store.bucket(), bucket);
+    let keys = [
+        "uploads/acme/Interview 3 (final).vtt",
+        "uploads/acme/a+b=c.txt",
+        "uploads/ünïcødé/日本語.srt",
+        "uploads/../../etc/passwd",
+        "uploads/./x/../y",
+        "uploads/acme/.hidden",
+        "uploads/100%/file%20name.txt",
+        "uploads/acme/q?x=1&y=#frag",
+    ];
+    for (i, key) in keys.iter().enumerate() {
+        let body = Bytes::from(format!("object {i} at {key}"));
+        let meta = store.put(key, body.clone(), "text/plain").await.unwrap();
+        assert_eq!(meta.size, body.len() as u64);
+        assert!(!meta.etag.is_empty() && !meta.etag.contains('"'), "{:?}", meta.etag);
+        let head = store
+            .head(key)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("{key} has no head"));
+        assert_eq!((head.size, &head.etag), (meta.size, &meta.etag), "{key}");
+        assert_eq!(head.content_type.as_deref(), Some("text/plain"));
+        assert_eq!(store.get(key, 1024).await.unwrap(), body, "{key}");
+    }
+    let mut want: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+    want.sort();
+    assert_eq!(store.list("uploads/").await.unwrap(), want);
+    assert_eq!(store.list("uploads/acme/").await.unwrap().len(), 4);
+    assert!(store.list("results/").await.unwrap().is_empty());
+
+    for key in ["", "a//b", "/abs", "trailing/"] {
+        let err = store.put(key, Bytes::from_static(b"x"), "t").await.unwrap_err();
+        assert!(matches!(err, BlobError::BadKey { .. }), "{key:?}: {err:?}");
+    }
+}
+
+#[tokio::test]
+async fn s3_size_limit_is_refused_from_the_length_before_the_body_is_read() {
+    let config = moto_config().await;
+    let (client, bucket) = new_bucket(&config).await;
+    let store = S3BlobStore::new(client, bucket);
+    let size = 3 * 1024 * 1024 + 17;
+    store
+        .put("uploads/p/big.wav", Bytes::from(vec![7u8; size]), "audio/wav")
+        .await
+        .unwrap();
+    // The reported size is the object's exact size: it came from Content-Length, since reading
+    // the body would have stopped a chunk past the limit.
+    match store.get("uploads/p/big.wav", 1024).await.unwrap_err() {
+        BlobError::TooLarge { size: got, limit, .. } => assert_eq!((got, limit), (size as u64, 1024)),
+        other => panic!("expected TooLarge, got {other:?}"),
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("big.wav");
+    let err = store.download_to("uploads/p/big.wav", &dest, 1024).await.unwrap_err();
+    assert!(matches!(err, BlobError::TooLarge { .. }), "{err:?}");
+    assert!(!dest.exists(), "nothing is written for a refused download");
+    assert_eq!(
+        store.get("uploads/p/big.wav", size as u64).await.unwrap().len(),
+        size,
+        "exactly at the limit is allowed"
+    );
+
+    assert!(matches!(
+        store.get("uploads/p/none", 10).await.unwrap_err(),
+        BlobError::NotFound(_)
+    ));
+    assert!(matches!(
+        store.download_to("uploads/p/none", &dest, 10).await.unwrap_err(),
+        BlobError::NotFound(_)
+    ));
+    assert_eq!(store.head("uploads/p/none").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn s3_prefix_is_a_range_read() {
+    let config = moto_config().await;
+    let (client, bucket) = new_bucket(&config).await;
+    let store = S3BlobStore::new(client, bucket);
+    let body = pseudo_random(64 * 1024, 3);
+    store
+        .put("k/media", Bytes::from(body.clone()), "application/octet-stream")
+        .await
+        .unwrap();
+    assert_eq!(store.get_prefix("k/media", 12).await.unwrap().as_ref(), &body[..12]);
+    assert_eq!(store.get_prefix("k/media", 1).await.unwrap().as_ref(), &body[..1]);
+    store
+        .put("k/short", Bytes::from_static(b"abc"), "text/plain")
+        .await
+        .unwrap();
+    assert_eq!(store.get_prefix("k/short", 4096).await.unwrap().as_ref(), b"abc");
+    store.put("k/empty", Bytes::new(), "text/plain").await.unwrap();
+    assert!(store.get_prefix("k/empty", 16).await.unwrap().is_empty());
+    assert!(store.get_prefix("k/empty", 0).await.unwrap().is_empty());
+    assert!(matches!(
+        store.get_prefix("k/none", 16).await.unwrap_err(),
+        BlobError::NotFound(_)
+    ));
+    assert!(matches!(
+        store.get_prefix("k/none", 0).await.unwrap_err(),
+        BlobError::NotFound(_)
+    ));
+}
+
+#[tokio::test]
+async fn s3_streams_multi_megabyte_objects_both_ways() {
+    let config = moto_config().await;
+    let (client, bucket) = new_bucket(&config).await;
+    let store = S3BlobStore::new(client, bucket);
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("recording.webm");
+    let body = pseudo_random(12 * 1024 * 1024 + 5, 11);
+    std::fs::write(&src, &body).unwrap();
+
+    let meta = store
+        .upload_from("uploads/p/recording.webm", &src, "video/webm")
+        .await
+        .unwrap();
+    assert_eq!(meta.size, body.len() as u64);
+    let head = store.head("uploads/p/recording.webm").await.unwrap().unwrap();
+    assert_eq!((head.size, &head.etag), (meta.size, &meta.etag));
+    assert_eq!(head.content_type.as_deref(), Some("video/webm"));
+
+    let dest = dir.path().join("copy.webm");
+    let written = store
+        .download_to("uploads/p/recording.webm", &dest, body.len() as u64)
+        .await
+        .unwrap();
+    assert_eq!(written, body.len() as u64);
+    assert!(std::fs::read(&dest).unwrap() == body, "the download is byte-identical");
+
+    store.delete("uploads/p/recording.webm").await.unwrap();
+    store.delete("uploads/p/recording.webm").await.unwrap();
+    assert_eq!(store.head("uploads/p/recording.webm").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn s3_list_follows_pages_past_a_thousand_keys() {
+    let config = moto_config().await;
+    let (client, bucket) = new_bucket(&config).await;
+    let store = std::sync::Arc::new(S3BlobStore::new(client, bucket));
+    let total = 1_050;
+    let mut tasks = tokio::task::JoinSet::new();
+    for worker in 0..8 {
+        let store = store.clone();
+        tasks.spawn(async move {
+            for n in (worker..total).step_by(8) {
+                store
+                    .put(
+                        &format!("results/many/{n:05}.json"),
+                        Bytes::from_static(b"{}"),
+                        "application/json",
+                    )
+                    .await
+                    .unwrap();
+            }
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+    store
+        .put("results/other", Bytes::from_static(b"{}"), "application/json")
+        .await
+        .unwrap();
+    let keys = store.list("results/many/").await.unwrap();
+    assert_eq!(keys.len(), total);
+    assert_eq!(keys.first().map(String::as_str), Some("results/many/00000.json"));
+    assert_eq!(keys.last().map(String::as_str), Some("results/many/01049.json"));
+}
+
+#[tokio::test]
+async fn s3_errors_say_whether_a_retry_can_help() {
+    let config = moto_config().await;
+    let store = S3BlobStore::new(integration_tests::s3_client(&config), unique_name("no-such-bucket"));
+    let err = store.put("k", Bytes::from_static(b"x"), "t").await.unwrap_err();
+    assert!(!err.is_transient(), "a missing bucket is not retried: {err:?}");
+    assert!(err.to_string().contains("NoSuchBucket"), "{err}");
+
+    let unreachable = integration_tests::sdk_config(&format!("http://127.0.0.1:{}", closed_port())).await;
+    let store = S3BlobStore::new(integration_tests::s3_client(&unreachable), "b");
+    let err = store.head("k").await.unwrap_err();
+    assert!(err.is_transient(), "a connection failure may pass: {err:?}");
+}
+
+/// A loopback port nothing listens on.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
 }
