@@ -7,8 +7,9 @@ use chrono::{Duration, Utc};
 use integration_tests::{moto_config, new_bucket, new_table, unique_name};
 use interview::blobs::s3::S3BlobStore;
 use interview::domain::{ArtifactName, Artifacts, Counts, Interview, Status, Step, StepRecord};
-use interview::error::BlobError;
-use interview::ports::{BlobStore, Expected, ItemStore};
+use interview::error::{BlobError, OrchestratorError};
+use interview::orchestrator::stepfunctions::{execution_arn, StepFunctionsOrchestrator};
+use interview::ports::{BlobStore, Expected, ItemStore, Orchestrator};
 use interview::store::contract::{run_all, sample_item};
 use interview::store::dynamodb::{stored_size, DynamoStore};
 
@@ -383,4 +384,60 @@ async fn s3_errors_say_whether_a_retry_can_help() {
 fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
+}
+
+/// A minimal Standard state machine on moto (moto only records executions by default).
+async fn new_state_machine(client: &aws_sdk_sfn::Client) -> String {
+    let definition = serde_json::json!({
+        "Comment": "adapter test",
+        "StartAt": "Done",
+        "States": {"Done": {"Type": "Pass", "End": true}}
+    });
+    client
+        .create_state_machine()
+        .name(unique_name("pipeline"))
+        .definition(definition.to_string())
+        .role_arn("arn:aws:iam::123456789012:role/interview-pipeline")
+        .send()
+        .await
+        .unwrap()
+        .state_machine_arn
+}
+
+#[tokio::test]
+async fn step_functions_start_is_idempotent_per_run_and_stop_is_a_no_op_when_done() {
+    let config = moto_config().await;
+    let client = aws_sdk_sfn::Client::new(&config);
+    let machine = new_state_machine(&client).await;
+    let orchestrator = StepFunctionsOrchestrator::new(client.clone(), machine.clone());
+    let item = sample_item("sfn");
+    let input = serde_json::json!({"interview_id": item.id.to_string(), "run_id": item.run_id.to_string()});
+
+    let first = orchestrator.start(&item.run_id, &input).await.unwrap();
+    let again = orchestrator.start(&item.run_id, &input).await.unwrap();
+    assert_eq!(first, again, "the same run started twice is one execution");
+    assert_eq!(first, execution_arn(&machine, item.run_id.as_str()).unwrap());
+    let executions = client
+        .list_executions()
+        .state_machine_arn(&machine)
+        .send()
+        .await
+        .unwrap()
+        .executions;
+    assert_eq!(executions.len(), 1, "{executions:?}");
+
+    let other_input = serde_json::json!({"run_id": "someone else"});
+    let err = orchestrator.start(&item.run_id, &other_input).await.unwrap_err();
+    assert!(matches!(err, OrchestratorError::NameConflict(_)), "{err:?}");
+
+    orchestrator.stop(&first, "Stale", "no progress").await.unwrap();
+    orchestrator.stop(&first, "Stale", "no progress").await.unwrap();
+    let never_started = execution_arn(&machine, "iv-000000000000000000000000-r9").unwrap();
+    orchestrator.stop(&never_started, "Stale", "no progress").await.unwrap();
+    // A stopped run cannot be restarted under its name: the caller sees the existing execution.
+    assert_eq!(orchestrator.start(&item.run_id, &input).await.unwrap(), first);
+
+    let missing = StepFunctionsOrchestrator::new(client, machine.replace(":stateMachine:", ":stateMachine:missing-"));
+    let err = missing.start(&item.run_id, &input).await.unwrap_err();
+    assert!(matches!(err, OrchestratorError::Other(_)), "{err:?}");
 }

@@ -1,1 +1,3 @@
 //! Orchestrators: Step Functions and the in-process ASL runner.
+
+pub mod stepfunctions;
