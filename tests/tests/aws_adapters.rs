@@ -441,3 +441,38 @@ async fn step_functions_start_is_idempotent_per_run_and_stop_is_a_no_op_when_don
     let err = missing.start(&item.run_id, &input).await.unwrap_err();
     assert!(matches!(err, OrchestratorError::Other(_)), "{err:?}");
 }
+
+#[tokio::test]
+async fn harness_queues_are_separate_per_test() {
+    let config = moto_config().await;
+    let (client, first) = integration_tests::new_queue(&config).await;
+    let (_, second) = integration_tests::new_queue(&config).await;
+    assert_ne!(first, second);
+    client
+        .send_message()
+        .queue_url(&first)
+        .message_body("hello")
+        .send()
+        .await
+        .unwrap();
+    let received = client
+        .receive_message()
+        .queue_url(&first)
+        .wait_time_seconds(1)
+        .send()
+        .await
+        .unwrap()
+        .messages
+        .unwrap_or_default();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].body(), Some("hello"));
+    let other = client
+        .receive_message()
+        .queue_url(&second)
+        .send()
+        .await
+        .unwrap()
+        .messages
+        .unwrap_or_default();
+    assert!(other.is_empty(), "a message sent to one test's queue stays there");
+}
