@@ -1,6 +1,7 @@
 //! Blob stores: S3 and a folder under the data dir.
 
 pub mod fs;
+pub mod s3;
 
 /// The content type recorded for JSON result documents.
 pub const JSON_CONTENT_TYPE: &str = "application/json";

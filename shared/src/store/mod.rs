@@ -1,6 +1,7 @@
 //! Item stores: DynamoDB and SQLite, with one contract suite for both.
 
 pub mod contract;
+pub mod dynamodb;
 pub mod metered;
 pub mod sqlite;
 
