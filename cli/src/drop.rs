@@ -16,7 +16,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 /// A per-process, increasing S3-style sequencer (hex), so later drops order after earlier ones.
 fn sequencer() -> String {
-    let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     format!("{nanos:020X}")
 }
 
@@ -36,7 +39,10 @@ fn sqs_event(body: String) -> serde_json::Value {
 async fn deliver(services: &Services, body: String) -> Result<()> {
     let response = dispatch(services, "ingest", sqs_event(body)).await?;
     let failures = response["batchItemFailures"].as_array().map_or(0, Vec::len);
-    anyhow::ensure!(failures == 0, "ingest could not take the event (it would be redelivered on AWS); see the log above");
+    anyhow::ensure!(
+        failures == 0,
+        "ingest could not take the event (it would be redelivered on AWS); see the log above"
+    );
     Ok(())
 }
 
@@ -71,7 +77,9 @@ pub async fn process(
     let mut unreadable = 0;
     for path in files {
         let outcome = async {
-            let meta = tokio::fs::metadata(path).await.with_context(|| format!("cannot read {}", path.display()))?;
+            let meta = tokio::fs::metadata(path)
+                .await
+                .with_context(|| format!("cannot read {}", path.display()))?;
             anyhow::ensure!(meta.is_file(), "{} is not a file", path.display());
             let key = format!("{UPLOADS_PREFIX}{project}/{}", file_name(path)?);
             drop_file(services, path, &key).await
@@ -138,7 +146,9 @@ async fn scan(dir: &Path) -> Result<BTreeMap<PathBuf, Seen>> {
     let mut found = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let mut entries = tokio::fs::read_dir(&d).await.with_context(|| format!("cannot read {}", d.display()))?;
+        let mut entries = tokio::fs::read_dir(&d)
+            .await
+            .with_context(|| format!("cannot read {}", d.display()))?;
         while let Some(entry) = entries.next_entry().await? {
             let name = entry.file_name();
             if name.to_string_lossy().starts_with('.') {
@@ -148,7 +158,13 @@ async fn scan(dir: &Path) -> Result<BTreeMap<PathBuf, Seen>> {
             if meta.is_dir() {
                 stack.push(entry.path());
             } else if meta.is_file() {
-                found.insert(entry.path(), Seen { len: meta.len(), modified: meta.modified().ok() });
+                found.insert(
+                    entry.path(),
+                    Seen {
+                        len: meta.len(),
+                        modified: meta.modified().ok(),
+                    },
+                );
             }
         }
     }
@@ -164,8 +180,16 @@ pub async fn watch(
     interval: Duration,
     once: bool,
 ) -> Result<()> {
-    anyhow::ensure!(dir.is_dir(), "{} is not a folder; create it or pass another one", dir.display());
-    eprintln!("watching {} (every {:.1}s); drop recordings or transcripts in it, Ctrl-C to stop", dir.display(), interval.as_secs_f64());
+    anyhow::ensure!(
+        dir.is_dir(),
+        "{} is not a folder; create it or pass another one",
+        dir.display()
+    );
+    eprintln!(
+        "watching {} (every {:.1}s); drop recordings or transcripts in it, Ctrl-C to stop",
+        dir.display(),
+        interval.as_secs_f64()
+    );
     let mut known: BTreeMap<PathBuf, Seen> = BTreeMap::new();
     let mut pending: BTreeMap<PathBuf, Seen> = BTreeMap::new();
     let mut followed: Vec<InterviewId> = Vec::new();

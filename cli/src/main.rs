@@ -110,7 +110,14 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Watch { dir, interval, once } => {
             let (services, orchestrator) = embedded(settings)?;
-            drop::watch(&services, &orchestrator, &dir, std::time::Duration::from_secs_f64(interval.max(0.05)), once).await
+            drop::watch(
+                &services,
+                &orchestrator,
+                &dir,
+                std::time::Duration::from_secs_f64(interval.max(0.05)),
+                once,
+            )
+            .await
         }
         Command::Status { id, json } => {
             let services = Services::from_settings(settings, "cli").await?;
@@ -125,11 +132,20 @@ async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::List { status, all, limit, json } => {
+        Command::List {
+            status,
+            all,
+            limit,
+            json,
+        } => {
             let services = Services::from_settings(settings, "cli").await?;
             let items = services
                 .store
-                .list(&ListQuery { status, include_deleted: all, limit: Some(limit) })
+                .list(&ListQuery {
+                    status,
+                    include_deleted: all,
+                    limit: Some(limit),
+                })
                 .await?;
             if json {
                 for item in &items {

@@ -35,10 +35,20 @@ pub fn progress_line(item: &Interview) -> String {
         short(item.source.file_name(), 28),
         item.progress,
         item.status,
-        if item.is_live() { item.step.to_string() } else { String::new() }
+        if item.is_live() {
+            item.step.to_string()
+        } else {
+            String::new()
+        }
     );
     if let Some(err) = &item.error {
-        let _ = write!(line, "\n    {} error at {}: {}", err.kind.as_str(), err.step, err.message);
+        let _ = write!(
+            line,
+            "\n    {} error at {}: {}",
+            err.kind.as_str(),
+            err.step,
+            err.message
+        );
     }
     line
 }
@@ -83,11 +93,23 @@ pub fn summary(items: &[Interview], elapsed: Duration) -> String {
     let _ = writeln!(out);
     for item in failed {
         if let Some(err) = &item.error {
-            let _ = writeln!(out, "  {} ({}): {} error at {}: {}", item.id, item.source.file_name(), err.kind.as_str(), err.step, err.message);
+            let _ = writeln!(
+                out,
+                "  {} ({}): {} error at {}: {}",
+                item.id,
+                item.source.file_name(),
+                err.kind.as_str(),
+                err.step,
+                err.message
+            );
         }
     }
     if let Some(first) = items.iter().find(|i| i.status == Status::Ready) {
-        let _ = writeln!(out, "results are under results/<id>/ in the bucket; `interviews status {}` shows one", first.id);
+        let _ = writeln!(
+            out,
+            "results are under results/<id>/ in the bucket; `interviews status {}` shows one",
+            first.id
+        );
     }
     out
 }
@@ -95,7 +117,11 @@ pub fn summary(items: &[Interview], elapsed: Duration) -> String {
 /// The `list` table.
 pub fn list(items: &[Interview], now: DateTime<Utc>) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{:<27}  {:<10}  {:<10}  {:>4}  {:<32}  {}", "ID", "STATUS", "STEP", "%", "FILE", "UPDATED");
+    let _ = writeln!(
+        out,
+        "{:<27}  {:<10}  {:<10}  {:>4}  {:<32}  {}",
+        "ID", "STATUS", "STEP", "%", "FILE", "UPDATED"
+    );
     for item in items {
         let _ = writeln!(
             out,
@@ -121,34 +147,69 @@ pub fn status(item: &Interview, now: DateTime<Utc>) -> String {
         "source      {:?}, {} bytes{}, etag {}",
         item.source.kind,
         item.source.size,
-        item.source.content_type.as_deref().map(|c| format!(", {c}")).unwrap_or_default(),
+        item.source
+            .content_type
+            .as_deref()
+            .map(|c| format!(", {c}"))
+            .unwrap_or_default(),
         item.source.etag
     );
-    let _ = writeln!(out, "status      {} (step {}, {}%)", item.status, item.step, item.progress);
+    let _ = writeln!(
+        out,
+        "status      {} (step {}, {}%)",
+        item.status, item.step, item.progress
+    );
     let _ = writeln!(out, "run         {} (version {})", item.run_id, item.version);
     if let Some(arn) = &item.execution_arn {
         let _ = writeln!(out, "execution   {arn}");
     }
-    let _ = writeln!(out, "updated     {} ({})", item.updated_at.to_rfc3339(), ago(now, item.updated_at));
+    let _ = writeln!(
+        out,
+        "updated     {} ({})",
+        item.updated_at.to_rfc3339(),
+        ago(now, item.updated_at)
+    );
     if let Some(err) = &item.error {
-        let _ = writeln!(out, "error       {} at {}: {}", err.kind.as_str(), err.step, err.message);
+        let _ = writeln!(
+            out,
+            "error       {} at {}: {}",
+            err.kind.as_str(),
+            err.step,
+            err.message
+        );
         let _ = writeln!(
             out,
             "            {}",
-            if err.retryable { "`interviews retry` may fix it" } else { "fix the file and upload it again" }
+            if err.retryable {
+                "`interviews retry` may fix it"
+            } else {
+                "fix the file and upload it again"
+            }
         );
     }
     if let Some(note) = &item.note {
         let _ = writeln!(out, "note        {note}");
     }
     let c = &item.counts;
-    let _ = writeln!(out, "counts      {} words, {} speakers, {} evidence, {} themes", c.words, c.speakers, c.evidence, c.themes);
-    for (label, key) in [("transcript", &item.artifacts.transcript), ("evidence", &item.artifacts.evidence), ("analysis", &item.artifacts.analysis)] {
+    let _ = writeln!(
+        out,
+        "counts      {} words, {} speakers, {} evidence, {} themes",
+        c.words, c.speakers, c.evidence, c.themes
+    );
+    for (label, key) in [
+        ("transcript", &item.artifacts.transcript),
+        ("evidence", &item.artifacts.evidence),
+        ("analysis", &item.artifacts.analysis),
+    ] {
         if let Some(key) = key {
             let _ = writeln!(out, "{label:<11} {key}");
         }
     }
-    let _ = writeln!(out, "\n{:<11} {:<25} {:>8} {:>10}  {}", "STEP", "STARTED", "ATTEMPTS", "DURATION", "WORKER");
+    let _ = writeln!(
+        out,
+        "\n{:<11} {:<25} {:>8} {:>10}  {}",
+        "STEP", "STARTED", "ATTEMPTS", "DURATION", "WORKER"
+    );
     for step in Step::WORK {
         match item.steps.get(&step) {
             Some(rec) => {
@@ -156,9 +217,17 @@ pub fn status(item: &Interview, now: DateTime<Utc>) -> String {
                     out,
                     "{:<11} {:<25} {:>8} {:>10}  {}{}",
                     step.as_str(),
-                    rec.started_at.map(|t| t.format("%Y-%m-%d %H:%M:%S%.3f").to_string()).unwrap_or_default(),
+                    rec.started_at
+                        .map(|t| t.format("%Y-%m-%d %H:%M:%S%.3f").to_string())
+                        .unwrap_or_default(),
                     rec.attempts,
-                    rec.duration_ms.map(|d| format!("{d} ms")).unwrap_or_else(|| if rec.finished_at.is_none() { "running".into() } else { "-".into() }),
+                    rec.duration_ms
+                        .map(|d| format!("{d} ms"))
+                        .unwrap_or_else(|| if rec.finished_at.is_none() {
+                            "running".into()
+                        } else {
+                            "-".into()
+                        }),
                     rec.worker.as_deref().unwrap_or("-"),
                     if rec.reused { " (reused)" } else { "" }
                 );

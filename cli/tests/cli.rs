@@ -20,19 +20,31 @@ fn interviews(data: &Path, args: &[&str]) -> Output {
 }
 
 fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 fn items(data: &Path) -> Vec<Value> {
     let out = interviews(data, &["list", "--all", "--json"]);
     assert!(out.status.success(), "{}", text(&out));
-    String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 #[test]
 fn process_turns_the_samples_into_ready_interviews_with_artifacts() {
     let data = tempfile::tempdir().unwrap();
-    let samples = ["samples/bakery-scheduling.vtt", "samples/bakery-scheduling.txt", "samples/platform-team-deploys.srt"];
+    let samples = [
+        "samples/bakery-scheduling.vtt",
+        "samples/bakery-scheduling.txt",
+        "samples/platform-team-deploys.srt",
+    ];
     let out = interviews(data.path(), &["process", samples[0], samples[1], samples[2]]);
     let printed = text(&out);
     assert!(out.status.success(), "{printed}");
@@ -54,9 +66,15 @@ fn process_turns_the_samples_into_ready_interviews_with_artifacts() {
         }
         let status = interviews(data.path(), &["status", id]);
         let shown = text(&status);
-        assert!(status.status.success() && shown.contains("status      ready"), "{shown}");
+        assert!(
+            status.status.success() && shown.contains("status      ready"),
+            "{shown}"
+        );
         for step in ["transcribe", "extract", "analyze"] {
-            assert!(shown.lines().any(|l| l.starts_with(step) && l.contains(" ms")), "timeline row for {step}: {shown}");
+            assert!(
+                shown.lines().any(|l| l.starts_with(step) && l.contains(" ms")),
+                "timeline row for {step}: {shown}"
+            );
         }
     }
 }
@@ -87,10 +105,19 @@ fn bad_files_end_in_input_errors_that_say_why() {
     std::fs::write(&broken, "WEBVTT\n\n00:00:01.000 --> nonsense\nInterviewer: hi\n").unwrap();
     let out = interviews(
         data.path(),
-        &["process", empty.to_str().unwrap(), pdf.to_str().unwrap(), broken.to_str().unwrap()],
+        &[
+            "process",
+            empty.to_str().unwrap(),
+            pdf.to_str().unwrap(),
+            broken.to_str().unwrap(),
+        ],
     );
     let printed = text(&out);
-    assert_eq!(out.status.code(), Some(1), "errors make the exit code non-zero: {printed}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "errors make the exit code non-zero: {printed}"
+    );
     assert!(printed.contains("0 ready, 3 error"), "{printed}");
     let listed = items(data.path());
     assert_eq!(listed.len(), 3, "every bad upload still has its item");
@@ -100,14 +127,21 @@ fn bad_files_end_in_input_errors_that_say_why() {
         assert_eq!(item["error"]["retryable"], false);
     }
     let message = |name: &str| {
-        listed.iter().find(|i| i["source"]["key"].as_str().unwrap().ends_with(name)).unwrap()["error"]["message"]
+        listed
+            .iter()
+            .find(|i| i["source"]["key"].as_str().unwrap().ends_with(name))
+            .unwrap()["error"]["message"]
             .as_str()
             .unwrap()
             .to_string()
     };
     assert!(message("empty.vtt").contains("empty"), "{}", message("empty.vtt"));
     assert!(message("notes.txt").contains("PDF"), "{}", message("notes.txt"));
-    assert!(message("broken.vtt").contains("WebVTT") && message("broken.vtt").contains("line 3"), "{}", message("broken.vtt"));
+    assert!(
+        message("broken.vtt").contains("WebVTT") && message("broken.vtt").contains("line 3"),
+        "{}",
+        message("broken.vtt")
+    );
 }
 
 #[test]
@@ -119,7 +153,11 @@ fn status_of_an_unknown_or_malformed_id_says_what_to_do() {
     let out = interviews(data.path(), &["status", "hello"]);
     assert!(text(&out).contains("not a valid interview id"), "{}", text(&out));
     let help = interviews(data.path(), &["process", "--help"]);
-    assert!(text(&help).contains("Recordings") || text(&help).contains("recordings"), "{}", text(&help));
+    assert!(
+        text(&help).contains("Recordings") || text(&help).contains("recordings"),
+        "{}",
+        text(&help)
+    );
 }
 
 #[test]

@@ -60,7 +60,9 @@ impl Services {
         worker: &str,
     ) -> Result<(Arc<Services>, Arc<LocalOrchestrator>), BuildError> {
         let Backend::Embedded { data_dir } = &settings.backend else {
-            return Err(BuildError("the embedded backend needs INTERVIEWS_BACKEND=embedded".into()));
+            return Err(BuildError(
+                "the embedded backend needs INTERVIEWS_BACKEND=embedded".into(),
+            ));
         };
         let store = SqliteStore::open(&data_dir.join("items.sqlite")).map_err(|e| BuildError(e.to_string()))?;
         let blobs = FsBlobStore::new(&data_dir.join("blobs"), "local").map_err(|e| BuildError(e.to_string()))?;
@@ -114,11 +116,18 @@ mod aws {
     use std::sync::Arc;
 
     pub(super) async fn build(settings: Settings, worker: &str) -> Result<Arc<Services>, BuildError> {
-        let Backend::Aws { table, bucket, state_machine_arn } = &settings.backend else {
+        let Backend::Aws {
+            table,
+            bucket,
+            state_machine_arn,
+        } = &settings.backend
+        else {
             return Err(BuildError("the AWS backend needs INTERVIEWS_BACKEND=aws".into()));
         };
         let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        let s3_config = aws_sdk_s3::config::Builder::from(&sdk).force_path_style(std::env::var_os("AWS_ENDPOINT_URL").is_some()).build();
+        let s3_config = aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(std::env::var_os("AWS_ENDPOINT_URL").is_some())
+            .build();
         let store = crate::store::dynamodb::DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table.clone());
         let blobs = crate::blobs::s3::S3BlobStore::new(aws_sdk_s3::Client::from_conf(s3_config), bucket.clone());
         let orchestrator = crate::orchestrator::stepfunctions::StepFunctionsOrchestrator::new(

@@ -9,7 +9,7 @@ use interview::config::Settings;
 use interview::domain::{ErrorKind, Interview, InterviewId, Status, Step};
 use interview::handlers::{dispatch, TaskInput};
 use interview::orchestrator::local::{LocalOrchestrator, STATE_MACHINE_ASL};
-use interview::ports::{Analyzer, BlobStore, ItemStore};
+use interview::ports::Analyzer;
 use interview::s3_event::{created_notification, removed_notification};
 use interview::services::{analyzer_for, transcriber_for, Services};
 use interview::store::metered::MeteredStore;
@@ -48,7 +48,12 @@ fn harness_with(analyzer: Option<Arc<dyn Analyzer>>, tweak: impl FnOnce(&mut Set
         worker: "test".into(),
     });
     orchestrator.attach(&services);
-    Harness { _dir: dir, services, orchestrator, metered }
+    Harness {
+        _dir: dir,
+        services,
+        orchestrator,
+        metered,
+    }
 }
 
 fn harness() -> Harness {
@@ -66,14 +71,33 @@ fn sqs(bodies: &[String]) -> Value {
 
 impl Harness {
     async fn upload(&self, key: &str, body: &[u8]) -> (InterviewId, String) {
-        let meta = self.services.blobs.put(key, bytes::Bytes::copy_from_slice(body), "application/octet-stream").await.unwrap();
-        let seq = format!("{:020X}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
-        (InterviewId::for_object("local", key), created_notification("local", key, &meta.etag, meta.size, &seq))
+        let meta = self
+            .services
+            .blobs
+            .put(key, bytes::Bytes::copy_from_slice(body), "application/octet-stream")
+            .await
+            .unwrap();
+        let seq = format!(
+            "{:020X}",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        );
+        (
+            InterviewId::for_object("local", key),
+            created_notification("local", key, &meta.etag, meta.size, &seq),
+        )
     }
 
     async fn deliver(&self, bodies: &[String]) -> Vec<String> {
         let response = dispatch(&self.services, "ingest", sqs(bodies)).await.unwrap();
-        response["batchItemFailures"].as_array().unwrap().iter().map(|f| f["itemIdentifier"].as_str().unwrap().to_string()).collect()
+        response["batchItemFailures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["itemIdentifier"].as_str().unwrap().to_string())
+            .collect()
     }
 
     async fn drop_file(&self, key: &str, body: &[u8]) -> InterviewId {
@@ -97,16 +121,47 @@ async fn a_transcript_upload_ends_ready_with_valid_artifacts_in_seven_writes() {
     let h = harness();
     let id = h.drop_file("uploads/acme/bakery-scheduling.vtt", &sample()).await;
     let item = h.item(&id).await;
-    assert_eq!((item.status, item.step, item.progress), (Status::Ready, Step::Done, 100));
-    assert!(item.counts.words > 100 && item.counts.speakers >= 2 && item.counts.evidence > 0 && item.counts.themes > 0, "{:?}", item.counts);
+    assert_eq!(
+        (item.status, item.step, item.progress),
+        (Status::Ready, Step::Done, 100)
+    );
+    assert!(
+        item.counts.words > 100 && item.counts.speakers >= 2 && item.counts.evidence > 0 && item.counts.themes > 0,
+        "{:?}",
+        item.counts
+    );
     for step in Step::WORK {
         let rec = &item.steps[&step];
         assert_eq!(rec.attempts, 1, "{step}");
-        assert!(rec.finished_at.is_some() && rec.duration_ms.is_some(), "{step}: {rec:?}");
+        assert!(
+            rec.finished_at.is_some() && rec.duration_ms.is_some(),
+            "{step}: {rec:?}"
+        );
     }
-    let transcript: Transcript = serde_json::from_slice(&h.services.blobs.get(item.artifacts.transcript.as_ref().unwrap(), u64::MAX).await.unwrap()).unwrap();
-    let evidence: EvidenceDoc = serde_json::from_slice(&h.services.blobs.get(item.artifacts.evidence.as_ref().unwrap(), u64::MAX).await.unwrap()).unwrap();
-    let analysis: AnalysisDoc = serde_json::from_slice(&h.services.blobs.get(item.artifacts.analysis.as_ref().unwrap(), u64::MAX).await.unwrap()).unwrap();
+    let transcript: Transcript = serde_json::from_slice(
+        &h.services
+            .blobs
+            .get(item.artifacts.transcript.as_ref().unwrap(), u64::MAX)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let evidence: EvidenceDoc = serde_json::from_slice(
+        &h.services
+            .blobs
+            .get(item.artifacts.evidence.as_ref().unwrap(), u64::MAX)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let analysis: AnalysisDoc = serde_json::from_slice(
+        &h.services
+            .blobs
+            .get(item.artifacts.analysis.as_ref().unwrap(), u64::MAX)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
     interview::analysis::validate_evidence(&transcript, &evidence).unwrap();
     interview::analysis::validate_analysis(&evidence, &analysis).unwrap();
     let (_, writes, refused, _, _) = h.metered.counters.snapshot();
@@ -124,7 +179,10 @@ async fn three_deliveries_of_the_same_event_are_one_interview_and_one_run() {
         assert!(failures.is_empty());
     }
     h.orchestrator.wait_idle().await;
-    assert!(h.deliver(&[event]).await.is_empty(), "a late fourth copy is harmless too");
+    assert!(
+        h.deliver(&[event]).await.is_empty(),
+        "a late fourth copy is harmless too"
+    );
     h.orchestrator.wait_idle().await;
     let item = h.item(&id).await;
     assert_eq!(item.status, Status::Ready);
@@ -146,7 +204,12 @@ async fn futures_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -
 async fn new_content_for_the_same_key_is_a_new_run_and_a_late_old_event_is_ignored() {
     let h = harness();
     let key = "uploads/acme/evolving.txt";
-    let (id, old_event) = h.upload(key, b"Interviewer: Is scheduling hard?\nMaria: It takes forever every week.\n").await;
+    let (id, old_event) = h
+        .upload(
+            key,
+            b"Interviewer: Is scheduling hard?\nMaria: It takes forever every week.\n",
+        )
+        .await;
     assert!(h.deliver(&[old_event.clone()]).await.is_empty());
     h.orchestrator.wait_idle().await;
     let first = h.item(&id).await;
@@ -155,10 +218,17 @@ async fn new_content_for_the_same_key_is_a_new_run_and_a_late_old_event_is_ignor
     let second = h.item(&id).await;
     assert_eq!(second.run_id.number(), 2);
     assert_eq!(second.status, Status::Ready, "{:?}", second.error);
-    assert!(second.counts.words > first.counts.words, "results are from the new content");
+    assert!(
+        second.counts.words > first.counts.words,
+        "results are from the new content"
+    );
     assert!(h.deliver(&[old_event]).await.is_empty());
     h.orchestrator.wait_idle().await;
-    assert_eq!(h.item(&id).await.run_id.number(), 2, "the older event did not start a third run");
+    assert_eq!(
+        h.item(&id).await.run_id.number(),
+        2,
+        "the older event did not start a third run"
+    );
 }
 
 #[tokio::test]
@@ -172,7 +242,10 @@ async fn removing_the_upload_marks_it_deleted_and_removes_results() {
     let item = h.item(&id).await;
     assert_eq!(item.status, Status::Deleted);
     assert!(h.services.blobs.list(&id.results_prefix()).await.unwrap().is_empty());
-    assert!(h.services.store.list(&Default::default()).await.unwrap().is_empty(), "list hides deleted items");
+    assert!(
+        h.services.store.list(&Default::default()).await.unwrap().is_empty(),
+        "list hides deleted items"
+    );
 }
 
 #[tokio::test]
@@ -180,10 +253,29 @@ async fn a_malformed_message_fails_alone_and_leaves_no_trace() {
     let h = harness();
     let (id, good) = h.upload("uploads/acme/good.vtt", &sample()).await;
     let test_event = r#"{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"local"}"#.to_string();
-    let failures = h.deliver(&[good, "{not json".to_string(), test_event, r#"{"Records":[{"eventName":"ObjectCreated:Put"}]}"#.into()]).await;
-    assert_eq!(failures, vec!["m1".to_string(), "m3".to_string()], "only the malformed messages fail");
+    let failures = h
+        .deliver(&[
+            good,
+            "{not json".to_string(),
+            test_event,
+            r#"{"Records":[{"eventName":"ObjectCreated:Put"}]}"#.into(),
+        ])
+        .await;
+    assert_eq!(
+        failures,
+        vec!["m1".to_string(), "m3".to_string()],
+        "only the malformed messages fail"
+    );
     h.orchestrator.wait_idle().await;
-    let all = h.services.store.list(&interview::ports::ListQuery { include_deleted: true, ..Default::default() }).await.unwrap();
+    let all = h
+        .services
+        .store
+        .list(&interview::ports::ListQuery {
+            include_deleted: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(all.len(), 1, "nothing was written for the malformed messages");
     assert_eq!(all[0].id, id);
 }
@@ -191,7 +283,12 @@ async fn a_malformed_message_fails_alone_and_leaves_no_trace() {
 #[tokio::test]
 async fn odd_keys_are_handled_safely() {
     let h = harness();
-    for key in ["uploads/acme/Interview 3 + notes (ü).vtt", "uploads/日本/インタビュー.vtt", "uploads/acme/../../escape.vtt", "uploads/acme/100%.vtt"] {
+    for key in [
+        "uploads/acme/Interview 3 + notes (ü).vtt",
+        "uploads/日本/インタビュー.vtt",
+        "uploads/acme/../../escape.vtt",
+        "uploads/acme/100%.vtt",
+    ] {
         let id = h.drop_file(key, &sample()).await;
         let item = h.item(&id).await;
         assert_eq!(item.status, Status::Ready, "{key}: {:?}", item.error);
@@ -199,7 +296,11 @@ async fn odd_keys_are_handled_safely() {
     }
     let ignored = h.upload("notes/outside.vtt", &sample()).await;
     assert!(h.deliver(&[ignored.1]).await.is_empty());
-    assert_eq!(h.services.store.get(&ignored.0).await.unwrap(), None, "keys outside uploads/ are not interviews");
+    assert_eq!(
+        h.services.store.get(&ignored.0).await.unwrap(),
+        None,
+        "keys outside uploads/ are not interviews"
+    );
 }
 
 #[tokio::test]
@@ -212,7 +313,10 @@ async fn a_recording_without_a_speech_engine_fails_with_what_to_do() {
     let item = h.item(&id).await;
     assert_eq!(item.status, Status::Error);
     let err = item.error.unwrap();
-    assert_eq!((err.kind, err.step, err.retryable), (ErrorKind::Provider, Step::Transcribe, true));
+    assert_eq!(
+        (err.kind, err.step, err.retryable),
+        (ErrorKind::Provider, Step::Transcribe, true)
+    );
     assert!(err.message.contains("Upload a transcript"), "{}", err.message);
 }
 
@@ -231,10 +335,20 @@ impl Analyzer for Flaky {
 
     async fn extract(&self, transcript: &Transcript) -> Result<EvidenceDoc, ProviderError> {
         if self.permanent {
-            return Err(ProviderError::Permanent { provider: "flaky".into(), message: "model access denied".into() });
+            return Err(ProviderError::Permanent {
+                provider: "flaky".into(),
+                message: "model access denied".into(),
+            });
         }
-        if self.failures_left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
-            return Err(ProviderError::Transient { provider: "flaky".into(), message: "throttled".into() });
+        if self
+            .failures_left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return Err(ProviderError::Transient {
+                provider: "flaky".into(),
+                message: "throttled".into(),
+            });
         }
         let mut doc = LocalAnalyzer::default().extract(transcript).await?;
         if self.invent_quote {
@@ -249,7 +363,11 @@ impl Analyzer for Flaky {
 }
 
 fn flaky(failures: u32, permanent: bool, invent_quote: bool) -> Option<Arc<dyn Analyzer>> {
-    Some(Arc::new(Flaky { failures_left: AtomicU32::new(failures), permanent, invent_quote }))
+    Some(Arc::new(Flaky {
+        failures_left: AtomicU32::new(failures),
+        permanent,
+        invent_quote,
+    }))
 }
 
 #[tokio::test]
@@ -258,7 +376,11 @@ async fn transient_provider_errors_are_retried_by_the_state_machine() {
     let id = h.drop_file("uploads/acme/retry.vtt", &sample()).await;
     let item = h.item(&id).await;
     assert_eq!(item.status, Status::Ready, "{:?}", item.error);
-    assert_eq!(item.steps[&Step::Extract].attempts, 3, "two throttled attempts, then success");
+    assert_eq!(
+        item.steps[&Step::Extract].attempts,
+        3,
+        "two throttled attempts, then success"
+    );
 }
 
 #[tokio::test]
@@ -267,7 +389,10 @@ async fn permanent_and_invalid_provider_output_end_in_clear_errors_without_retri
     let id = h.drop_file("uploads/acme/denied.vtt", &sample()).await;
     let item = h.item(&id).await;
     let err = item.error.clone().unwrap();
-    assert_eq!((item.status, err.step, err.kind), (Status::Error, Step::Extract, ErrorKind::Provider));
+    assert_eq!(
+        (item.status, err.step, err.kind),
+        (Status::Error, Step::Extract, ErrorKind::Provider)
+    );
     assert!(err.message.contains("model access denied"), "{}", err.message);
     assert_eq!(item.steps[&Step::Extract].attempts, 1, "not retried");
 
@@ -276,23 +401,43 @@ async fn permanent_and_invalid_provider_output_end_in_clear_errors_without_retri
     let item = h.item(&id).await;
     let err = item.error.clone().unwrap();
     assert_eq!((item.status, err.step), (Status::Error, Step::Extract));
-    assert!(err.message.contains("failed validation") && err.message.contains("not verbatim"), "{}", err.message);
-    assert!(item.artifacts.evidence.is_none(), "invalid output is never stored as a result");
+    assert!(
+        err.message.contains("failed validation") && err.message.contains("not verbatim"),
+        "{}",
+        err.message
+    );
+    assert!(
+        item.artifacts.evidence.is_none(),
+        "invalid output is never stored as a result"
+    );
 }
 
 #[tokio::test]
 async fn a_superseded_run_cannot_write_and_mark_failed_leaves_the_new_run_alone() {
     let h = harness();
     let key = "uploads/acme/fence.vtt";
-    let id = h.drop_file(key, b"Interviewer: Hello?\nMaria: Scheduling takes forever.\n").await;
+    let id = h
+        .drop_file(key, b"Interviewer: Hello?\nMaria: Scheduling takes forever.\n")
+        .await;
     let old_run = h.item(&id).await.run_id;
     h.drop_file(key, &sample()).await;
     let current = h.item(&id).await;
     assert_eq!(current.run_id.number(), 2);
-    let stale = TaskInput { interview_id: id.clone(), run_id: old_run.clone() };
-    let err = interview::handlers::extract::handle(&h.services, stale.clone()).await.unwrap_err();
+    let stale = TaskInput {
+        interview_id: id.clone(),
+        run_id: old_run.clone(),
+    };
+    let err = interview::handlers::extract::handle(&h.services, stale.clone())
+        .await
+        .unwrap_err();
     assert!(matches!(err, TaskError::Superseded(_)), "{err:?}");
-    let out = dispatch(&h.services, "mark-failed", json!({ "interview_id": id, "run_id": old_run, "error": "ProviderError", "cause": "late" })).await.unwrap();
+    let out = dispatch(
+        &h.services,
+        "mark-failed",
+        json!({ "interview_id": id, "run_id": old_run, "error": "ProviderError", "cause": "late" }),
+    )
+    .await
+    .unwrap();
     assert_eq!(out["recorded"], false);
     assert_eq!(h.item(&id).await, current, "nothing written by the superseded run");
 }
@@ -312,18 +457,29 @@ async fn the_backstop_records_a_timed_out_execution_but_never_reopens_a_ready_on
             "detail": { "executionArn": h.services.orchestrator.execution_arn(&item.run_id), "name": item.run_id, "status": "TIMED_OUT" }
         })
     };
-    let out = dispatch(&h.services, "mark-failed", status_change(&stuck)).await.unwrap();
+    let out = dispatch(&h.services, "mark-failed", status_change(&stuck))
+        .await
+        .unwrap();
     assert_eq!(out["recorded"], true);
     let item = h.item(&stuck.id).await;
     let err = item.error.unwrap();
-    assert_eq!((item.status, err.kind, err.step), (Status::Error, ErrorKind::Timeout, Step::Analyze));
+    assert_eq!(
+        (item.status, err.kind, err.step),
+        (Status::Error, ErrorKind::Timeout, Step::Analyze)
+    );
     assert!(err.message.contains("time limit"), "{}", err.message);
 
     let id = h.drop_file("uploads/acme/fine.vtt", &sample()).await;
     let ready = h.item(&id).await;
-    let out = dispatch(&h.services, "mark-failed", status_change(&ready)).await.unwrap();
+    let out = dispatch(&h.services, "mark-failed", status_change(&ready))
+        .await
+        .unwrap();
     assert_eq!(out["recorded"], false);
-    assert_eq!(h.item(&id).await, ready, "a late status event does not touch a ready interview");
+    assert_eq!(
+        h.item(&id).await,
+        ready,
+        "a late status event does not touch a ready interview"
+    );
 }
 
 #[tokio::test]
@@ -333,7 +489,7 @@ async fn the_sweeper_ends_stale_live_items_only() {
         s.stale_after_transcribe = std::time::Duration::from_secs(600);
     });
     let now = h.services.now();
-    let mut make = |tag: &str, status: Status, step: Step, age_secs: i64| {
+    let make = |tag: &str, status: Status, step: Step, age_secs: i64| {
         let mut item = interview::store::contract::sample_item(tag);
         item.status = status;
         item.step = step;
@@ -356,11 +512,17 @@ async fn the_sweeper_ends_stale_live_items_only() {
     assert_eq!(marked, expected, "{report:?}");
     assert_eq!(report.marked_stale, 2);
     let item = h.item(&stuck.id).await;
-    assert_eq!((item.status, item.error.as_ref().unwrap().kind), (Status::Error, ErrorKind::Stale));
+    assert_eq!(
+        (item.status, item.error.as_ref().unwrap().kind),
+        (Status::Error, ErrorKind::Stale)
+    );
     assert!(item.error.unwrap().message.contains("interviews retry"));
-    assert_eq!(h.item(&slow_transcribe.id).await.status, Status::Processing, "transcribe has a longer threshold");
+    assert_eq!(
+        h.item(&slow_transcribe.id).await.status,
+        Status::Processing,
+        "transcribe has a longer threshold"
+    );
     assert_eq!(h.item(&fresh.id).await.status, Status::Queued);
     let again = interview::handlers::sweeper::sweep(&h.services, false).await.unwrap();
     assert_eq!(again.marked_stale, 0, "idempotent");
 }
-

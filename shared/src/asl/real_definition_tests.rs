@@ -64,10 +64,13 @@ fn the_real_definition_loads_and_describes_itself() {
         "TransientError",
         "Lambda.ServiceException",
         "Lambda.TooManyRequestsException",
-        "States.ALL",
     ] {
         assert!(retried.contains(name), "{name} is retried");
     }
+    assert!(
+        !retried.contains("States.ALL"),
+        "deterministic failures must never be retried"
+    );
     assert!(!retried.contains("InputError"), "input errors must never be retried");
     assert_eq!(def.start_at(), "StartTranscription");
     assert_eq!(def.timeout_seconds(), Some(21600));
@@ -226,12 +229,12 @@ async fn an_unexpected_status_goes_through_pass_to_mark_failed() {
 }
 
 #[tokio::test]
-async fn a_failing_mark_failed_is_retried_then_still_ends_failed() {
+async fn a_transiently_failing_mark_failed_is_retried_then_still_ends_failed() {
     let invoker = Arc::new(
         FakeInvoker::new()
             .script("extract", [fail("InputError")])
             .script("transcribe", [completed("COMPLETED")])
-            .script("mark_failed", [fail("StoreUnavailable")]),
+            .script("mark_failed", [fail("TransientError")]),
     );
     let exec = run_real(&invoker, RecordingClock::new()).await;
     assert_eq!(exec.status, ExecutionStatus::Failed);
@@ -240,4 +243,18 @@ async fn a_failing_mark_failed_is_retried_then_still_ends_failed() {
     assert_eq!(delays, vec![2000, 4000, 8000, 16000, 32000, 60000]);
     assert_eq!(invoker.calls_to("mark_failed").len(), 7);
     assert_eq!(path_taken(&exec.history).last().map(String::as_str), Some("Failed"));
+}
+
+#[tokio::test]
+async fn a_deterministic_mark_failed_error_is_not_retried() {
+    let invoker = Arc::new(
+        FakeInvoker::new()
+            .script("extract", [fail("InputError")])
+            .script("transcribe", [completed("COMPLETED")])
+            .script("mark_failed", [fail("InternalError")]),
+    );
+    let exec = run_real(&invoker, RecordingClock::new()).await;
+    assert_eq!(exec.status, ExecutionStatus::Failed);
+    assert!(retries(&exec.history).is_empty());
+    assert_eq!(invoker.calls_to("mark_failed").len(), 1);
 }

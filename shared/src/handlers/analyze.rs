@@ -18,13 +18,20 @@ pub async fn handle(services: &Services, input: TaskInput) -> Result<StepOutput,
             tracing::info!("analysis.json from an earlier run is still valid; reusing it");
             let count = u64::from(item.counts.themes);
             finish_step(services, &input, Step::Analyze, true, |_| {}).await?;
-            return Ok(StepOutput { step: Step::Analyze, reused: true, count });
+            return Ok(StepOutput {
+                step: Step::Analyze,
+                reused: true,
+                count,
+            });
         }
         let transcript: Transcript = read_artifact(services, &item, ArtifactName::Transcript).await?;
         let evidence: EvidenceDoc = read_artifact(services, &item, ArtifactName::Evidence).await?;
         let analysis = services.analyzer.analyze(&transcript, &evidence).await?;
         validate_analysis(&evidence, &analysis).map_err(|e| {
-            TaskError::Provider(format!("the analyzer `{}` produced an analysis that failed validation: {e}", analysis.analyzer))
+            TaskError::Provider(format!(
+                "the analyzer `{}` produced an analysis that failed validation: {e}",
+                analysis.analyzer
+            ))
         })?;
         let key = write_artifact(services, &item, ArtifactName::Analysis, &analysis).await?;
         let themes = analysis.themes.len() as u32;
@@ -34,7 +41,11 @@ pub async fn handle(services: &Services, input: TaskInput) -> Result<StepOutput,
         })
         .await?;
         tracing::info!(themes, "analysis written; interview ready");
-        Ok(StepOutput { step: Step::Analyze, reused: false, count: u64::from(themes) })
+        Ok(StepOutput {
+            step: Step::Analyze,
+            reused: false,
+            count: u64::from(themes),
+        })
     }
     .instrument(span)
     .await

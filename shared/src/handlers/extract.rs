@@ -17,12 +17,19 @@ pub async fn handle(services: &Services, input: TaskInput) -> Result<StepOutput,
             tracing::info!("evidence.json from an earlier run is still valid; reusing it");
             let count = u64::from(item.counts.evidence);
             finish_step(services, &input, Step::Extract, true, |_| {}).await?;
-            return Ok(StepOutput { step: Step::Extract, reused: true, count });
+            return Ok(StepOutput {
+                step: Step::Extract,
+                reused: true,
+                count,
+            });
         }
         let transcript: Transcript = read_artifact(services, &item, ArtifactName::Transcript).await?;
         let evidence = services.analyzer.extract(&transcript).await?;
         validate_evidence(&transcript, &evidence).map_err(|e| {
-            TaskError::Provider(format!("the analyzer `{}` produced evidence that failed validation: {e}", evidence.analyzer))
+            TaskError::Provider(format!(
+                "the analyzer `{}` produced evidence that failed validation: {e}",
+                evidence.analyzer
+            ))
         })?;
         let key = write_artifact(services, &item, ArtifactName::Evidence, &evidence).await?;
         let count = evidence.items.len() as u32;
@@ -32,7 +39,11 @@ pub async fn handle(services: &Services, input: TaskInput) -> Result<StepOutput,
         })
         .await?;
         tracing::info!(evidence = count, "extracted evidence");
-        Ok(StepOutput { step: Step::Extract, reused: false, count: u64::from(count) })
+        Ok(StepOutput {
+            step: Step::Extract,
+            reused: false,
+            count: u64::from(count),
+        })
     }
     .instrument(span)
     .await

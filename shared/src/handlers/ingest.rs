@@ -9,7 +9,9 @@ use crate::domain::update::{update_item, Change};
 use crate::domain::{ErrorKind, Interview, InterviewId, ItemError, RunId, Source, SourceKind, Status, Step};
 use crate::error::{StoreError, TaskError};
 use crate::media::{sniff, Sniffed, SNIFF_BYTES};
-use crate::s3_event::{parse_notification, sequencer_is_later, MalformedEvent, Notification, ObjectChange, ObjectEvent};
+use crate::s3_event::{
+    parse_notification, sequencer_is_later, MalformedEvent, Notification, ObjectChange, ObjectEvent,
+};
 use crate::services::Services;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use tracing::Instrument;
@@ -81,11 +83,14 @@ pub async fn handle_sqs(services: &Services, event: SqsEvent) -> SqsBatchRespons
 /// Handles one message body: an S3 event notification. A malformed body is an error (it goes
 /// to the batch failures and, after the redrive limit, the dead-letter queue) and writes nothing.
 pub async fn handle_message(services: &Services, body: &str) -> Result<Vec<IngestOutcome>, TaskError> {
-    let notification = parse_notification(body).map_err(|MalformedEvent(m)| TaskError::Input(format!("malformed S3 event notification: {m}")))?;
+    let notification = parse_notification(body)
+        .map_err(|MalformedEvent(m)| TaskError::Input(format!("malformed S3 event notification: {m}")))?;
     let events = match notification {
         Notification::Test => {
             tracing::info!("ignoring S3's test event");
-            return Ok(vec![IngestOutcome::Ignored { reason: "s3:TestEvent".into() }]);
+            return Ok(vec![IngestOutcome::Ignored {
+                reason: "s3:TestEvent".into(),
+            }]);
         }
         Notification::Objects(events) => events,
     };
@@ -99,7 +104,9 @@ pub async fn handle_message(services: &Services, body: &str) -> Result<Vec<Inges
 /// Handles one object event.
 pub async fn ingest_object(services: &Services, event: ObjectEvent) -> Result<IngestOutcome, TaskError> {
     if !event.key.starts_with(UPLOADS_PREFIX) || event.key.ends_with('/') {
-        return Ok(IngestOutcome::Ignored { reason: format!("`{}` is not a file under {UPLOADS_PREFIX}", event.key) });
+        return Ok(IngestOutcome::Ignored {
+            reason: format!("`{}` is not a file under {UPLOADS_PREFIX}", event.key),
+        });
     }
     let id = InterviewId::for_object(&event.bucket, &event.key);
     let span = tracing::info_span!("ingest", interview_id = %id, key = %event.key);
@@ -124,7 +131,11 @@ async fn created(services: &Services, id: &InterviewId, event: &ObjectEvent) -> 
     let etag = match (&event.etag, services.blobs.head(&event.key).await?) {
         (Some(etag), _) => etag.clone(),
         (None, Some(meta)) => meta.etag,
-        (None, None) => return Ok(IngestOutcome::Ignored { reason: "the object is already gone".into() }),
+        (None, None) => {
+            return Ok(IngestOutcome::Ignored {
+                reason: "the object is already gone".into(),
+            })
+        }
     };
     loop {
         let existing = services.store.get(id).await?;
@@ -134,7 +145,9 @@ async fn created(services: &Services, id: &InterviewId, event: &ObjectEvent) -> 
             }
             if let (Some(new), Some(old)) = (&event.sequencer, &item.source.sequencer) {
                 if !sequencer_is_later(new, old) {
-                    return Ok(IngestOutcome::Ignored { reason: "an older event for a key that has a newer upload".into() });
+                    return Ok(IngestOutcome::Ignored {
+                        reason: "an older event for a key that has a newer upload".into(),
+                    });
                 }
             }
         }
@@ -154,17 +167,23 @@ async fn created(services: &Services, id: &InterviewId, event: &ObjectEvent) -> 
                 }
             }
             Some(old) => {
-                let result = update_item(services.store.as_ref(), id, None, || services.now(), |item| {
-                    if item.version != old.version {
-                        return Err(TaskError::Transient("item changed while ingesting".into()));
-                    }
-                    new_run(item, source.clone(), now);
-                    match &rejection {
-                        Some(message) => reject(item, message, now),
-                        None => item.execution_arn = Some(services.orchestrator.execution_arn(&item.run_id)),
-                    }
-                    Ok(Change::Write)
-                })
+                let result = update_item(
+                    services.store.as_ref(),
+                    id,
+                    None,
+                    || services.now(),
+                    |item| {
+                        if item.version != old.version {
+                            return Err(TaskError::Transient("item changed while ingesting".into()));
+                        }
+                        new_run(item, source.clone(), now);
+                        match &rejection {
+                            Some(message) => reject(item, message, now),
+                            None => item.execution_arn = Some(services.orchestrator.execution_arn(&item.run_id)),
+                        }
+                        Ok(Change::Write)
+                    },
+                )
                 .await;
                 match result {
                     Ok(item) => {
@@ -177,19 +196,36 @@ async fn created(services: &Services, id: &InterviewId, event: &ObjectEvent) -> 
             }
         };
         if let Some(message) = rejection {
-            return Ok(IngestOutcome::Rejected { interview_id: claimed.id, message });
+            return Ok(IngestOutcome::Rejected {
+                interview_id: claimed.id,
+                message,
+            });
         }
-        services.orchestrator.start(&claimed.run_id, &execution_input(&claimed)).await?;
-        return Ok(IngestOutcome::Started { interview_id: claimed.id, run_id: claimed.run_id });
+        services
+            .orchestrator
+            .start(&claimed.run_id, &execution_input(&claimed))
+            .await?;
+        return Ok(IngestOutcome::Started {
+            interview_id: claimed.id,
+            run_id: claimed.run_id,
+        });
     }
 }
 
 async fn duplicate(services: &Services, item: &Interview) -> Result<IngestOutcome, TaskError> {
     if item.status == Status::Queued {
-        services.orchestrator.start(&item.run_id, &execution_input(item)).await?;
-        return Ok(IngestOutcome::Resumed { interview_id: item.id.clone(), run_id: item.run_id.clone() });
+        services
+            .orchestrator
+            .start(&item.run_id, &execution_input(item))
+            .await?;
+        return Ok(IngestOutcome::Resumed {
+            interview_id: item.id.clone(),
+            run_id: item.run_id.clone(),
+        });
     }
-    Ok(IngestOutcome::Duplicate { interview_id: item.id.clone() })
+    Ok(IngestOutcome::Duplicate {
+        interview_id: item.id.clone(),
+    })
 }
 
 /// Resets the item for a new run of a new upload: every artifact of the old content is void.
@@ -223,7 +259,11 @@ fn reject(item: &mut Interview, message: &str, now: chrono::DateTime<chrono::Utc
 async fn stop_previous(services: &Services, old: &Interview) {
     if old.is_live() {
         if let Some(arn) = &old.execution_arn {
-            if let Err(e) = services.orchestrator.stop(arn, "Superseded", "a newer upload replaced this one").await {
+            if let Err(e) = services
+                .orchestrator
+                .stop(arn, "Superseded", "a newer upload replaced this one")
+                .await
+            {
                 tracing::warn!(error = %e, "could not stop the superseded execution; fencing keeps it from writing");
             }
         }
@@ -265,7 +305,10 @@ async fn classify(services: &Services, event: &ObjectEvent, etag: &str) -> Resul
     };
     let limit = services.settings.max_upload_bytes;
     if size == 0 {
-        return Ok((source, Some("the file is empty (0 bytes); upload the recording or transcript again".into())));
+        return Ok((
+            source,
+            Some("the file is empty (0 bytes); upload the recording or transcript again".into()),
+        ));
     }
     if size > limit {
         return Ok((
@@ -280,13 +323,20 @@ async fn classify(services: &Services, event: &ObjectEvent, etag: &str) -> Resul
     let prefix = match services.blobs.get_prefix(&event.key, SNIFF_BYTES).await {
         Ok(p) => p,
         Err(crate::error::BlobError::NotFound(_)) => {
-            return Ok((source, Some("the file was removed before it could be read; upload it again".into())))
+            return Ok((
+                source,
+                Some("the file was removed before it could be read; upload it again".into()),
+            ))
         }
         Err(e) => return Err(e.into()),
     };
     let rejection = match sniff(&prefix) {
         Sniffed::Media(format) => {
-            source.kind = if format.is_video() { SourceKind::Video } else { SourceKind::Audio };
+            source.kind = if format.is_video() {
+                SourceKind::Video
+            } else {
+                SourceKind::Audio
+            };
             source.content_type = Some(format.mime_type().to_string());
             None
         }
@@ -294,38 +344,55 @@ async fn classify(services: &Services, event: &ObjectEvent, etag: &str) -> Resul
             source.kind = SourceKind::Transcript;
             None
         }
-        Sniffed::Unknown(what) => Some(format!("this file is not something the pipeline can read: it looks like {what}. Upload {SUPPORTED}")),
+        Sniffed::Unknown(what) => Some(format!(
+            "this file is not something the pipeline can read: it looks like {what}. Upload {SUPPORTED}"
+        )),
     };
     Ok((source, rejection))
 }
 
 async fn removed(services: &Services, id: &InterviewId, event: &ObjectEvent) -> Result<IngestOutcome, TaskError> {
     let Some(existing) = services.store.get(id).await? else {
-        return Ok(IngestOutcome::Ignored { reason: "no interview for that upload".into() });
+        return Ok(IngestOutcome::Ignored {
+            reason: "no interview for that upload".into(),
+        });
     };
     if let (Some(new), Some(old)) = (&event.sequencer, &existing.source.sequencer) {
         if !sequencer_is_later(new, old) {
-            return Ok(IngestOutcome::Ignored { reason: "a removal older than the current upload".into() });
+            return Ok(IngestOutcome::Ignored {
+                reason: "a removal older than the current upload".into(),
+            });
         }
     }
     if existing.status != Status::Deleted {
         let now = services.now();
-        update_item(services.store.as_ref(), id, None, || services.now(), |item| {
-            if item.status == Status::Deleted {
-                return Ok(Change::Skip);
-            }
-            item.status = Status::Deleted;
-            item.note = Some(format!("the upload was removed at {}; its results were deleted", now.to_rfc3339()));
-            if let Some(seq) = &event.sequencer {
-                item.source.sequencer = Some(seq.clone());
-            }
-            Ok(Change::Write)
-        })
+        update_item(
+            services.store.as_ref(),
+            id,
+            None,
+            || services.now(),
+            |item| {
+                if item.status == Status::Deleted {
+                    return Ok(Change::Skip);
+                }
+                item.status = Status::Deleted;
+                item.note = Some(format!(
+                    "the upload was removed at {}; its results were deleted",
+                    now.to_rfc3339()
+                ));
+                if let Some(seq) = &event.sequencer {
+                    item.source.sequencer = Some(seq.clone());
+                }
+                Ok(Change::Write)
+            },
+        )
         .await?;
         stop_previous(services, &existing).await;
     }
     for key in services.blobs.list(&id.results_prefix()).await? {
         services.blobs.delete(&key).await?;
     }
-    Ok(IngestOutcome::Deleted { interview_id: id.clone() })
+    Ok(IngestOutcome::Deleted {
+        interview_id: id.clone(),
+    })
 }

@@ -84,8 +84,17 @@ pub async fn handle(services: &Services, input: MarkFailedInput) -> Result<MarkF
     let (id, run, error, message) = match input {
         MarkFailedInput::Task { task, error, cause } => {
             task.check()?;
-            let message = cause.as_deref().map(cause_message).filter(|m| !m.is_empty()).unwrap_or_else(|| error.clone());
-            (task.interview_id, task.run_id, TaskError::from_name(&error, &message), message)
+            let message = cause
+                .as_deref()
+                .map(cause_message)
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| error.clone());
+            (
+                task.interview_id,
+                task.run_id,
+                TaskError::from_name(&error, &message),
+                message,
+            )
         }
         MarkFailedInput::StatusChange { detail_type, detail } => {
             if detail_type != "Step Functions Execution Status Change" {
@@ -116,7 +125,16 @@ pub async fn handle(services: &Services, input: MarkFailedInput) -> Result<MarkF
         }
     };
     let span = tracing::info_span!("task", function = "mark-failed", interview_id = %id, run_id = %run);
-    record(services, &id, &run, error.kind(), error.is_retryable_by_person(), &message).instrument(span).await
+    record(
+        services,
+        &id,
+        &run,
+        error.kind(),
+        error.is_retryable_by_person(),
+        &message,
+    )
+    .instrument(span)
+    .await
 }
 
 /// Marks the item `error` for `run` unless it already ended or moved on.
@@ -130,27 +148,47 @@ pub(crate) async fn record(
 ) -> Result<MarkFailedOutput, TaskError> {
     let now = services.now();
     let mut skipped = None;
-    let result = update_item(services.store.as_ref(), id, Some(run), || services.now(), |item| {
-        if item.status.is_terminal() {
-            skipped = Some(format!("the interview already ended as {}", item.status));
-            return Ok(Change::Skip);
-        }
-        skipped = None;
-        item.status = Status::Error;
-        item.error = Some(ItemError { step: item.step, kind, message: message.to_string(), at: now, retryable });
-        Ok(Change::Write)
-    })
+    let result = update_item(
+        services.store.as_ref(),
+        id,
+        Some(run),
+        || services.now(),
+        |item| {
+            if item.status.is_terminal() {
+                skipped = Some(format!("the interview already ended as {}", item.status));
+                return Ok(Change::Skip);
+            }
+            skipped = None;
+            item.status = Status::Error;
+            item.error = Some(ItemError {
+                step: item.step,
+                kind,
+                message: message.to_string(),
+                at: now,
+                retryable,
+            });
+            Ok(Change::Write)
+        },
+    )
     .await;
     match result {
         Ok(item) => {
             if skipped.is_none() {
                 tracing::warn!(step = %item.step, kind = kind.as_str(), message, "interview failed");
             }
-            Ok(MarkFailedOutput { recorded: skipped.is_none(), status: Some(item.status), skipped_because: skipped })
+            Ok(MarkFailedOutput {
+                recorded: skipped.is_none(),
+                status: Some(item.status),
+                skipped_because: skipped,
+            })
         }
         Err(TaskError::Superseded(why)) => {
             tracing::info!(%why, "run was superseded; nothing to record");
-            Ok(MarkFailedOutput { recorded: false, status: None, skipped_because: Some(why) })
+            Ok(MarkFailedOutput {
+                recorded: false,
+                status: None,
+                skipped_because: Some(why),
+            })
         }
         Err(e) => Err(e),
     }

@@ -108,22 +108,28 @@ pub(crate) async fn begin_step(services: &Services, input: &TaskInput, step: Ste
     input.check()?;
     let now = services.now();
     let worker = format!("{}/{}", services.worker, worker_of(services, step));
-    update_item(services.store.as_ref(), &input.interview_id, Some(&input.run_id), || services.now(), |item| {
-        if item.status.is_terminal() {
-            return Err(TaskError::Superseded(format!(
-                "interview {} already ended as {}; run {} stops here",
-                item.id, item.status, item.run_id
-            )));
-        }
-        item.status = Status::Processing;
-        item.step = step;
-        item.progress = item.progress.max(step.progress_floor());
-        let record = item.steps.entry(step).or_default();
-        record.started_at.get_or_insert(now);
-        record.attempts += 1;
-        record.worker = Some(worker.clone());
-        Ok(Change::Write)
-    })
+    update_item(
+        services.store.as_ref(),
+        &input.interview_id,
+        Some(&input.run_id),
+        || services.now(),
+        |item| {
+            if item.status.is_terminal() {
+                return Err(TaskError::Superseded(format!(
+                    "interview {} already ended as {}; run {} stops here",
+                    item.id, item.status, item.run_id
+                )));
+            }
+            item.status = Status::Processing;
+            item.step = step;
+            item.progress = item.progress.max(step.progress_floor());
+            let record = item.steps.entry(step).or_default();
+            record.started_at.get_or_insert(now);
+            record.attempts += 1;
+            record.worker = Some(worker.clone());
+            Ok(Change::Write)
+        },
+    )
     .await
 }
 
@@ -145,25 +151,31 @@ pub(crate) async fn finish_step(
     apply: impl Fn(&mut Interview),
 ) -> Result<Interview, TaskError> {
     let now = services.now();
-    update_item(services.store.as_ref(), &input.interview_id, Some(&input.run_id), || services.now(), |item| {
-        if item.status != Status::Processing || item.step != step {
-            return Err(TaskError::Superseded(format!(
-                "interview {} is {} at {}, not processing {step}; run {} stops here",
-                item.id, item.status, item.step, item.run_id
-            )));
-        }
-        let record: &mut StepRecord = item.steps.entry(step).or_default();
-        record.finished_at = Some(now);
-        record.reused = reused;
-        record.duration_ms = record.started_at.map(|s| (now - s).num_milliseconds().max(0) as u64);
-        item.step = step.next();
-        item.progress = item.step.progress_floor();
-        if item.step == Step::Done {
-            item.status = Status::Ready;
-        }
-        apply(item);
-        Ok(Change::Write)
-    })
+    update_item(
+        services.store.as_ref(),
+        &input.interview_id,
+        Some(&input.run_id),
+        || services.now(),
+        |item| {
+            if item.status != Status::Processing || item.step != step {
+                return Err(TaskError::Superseded(format!(
+                    "interview {} is {} at {}, not processing {step}; run {} stops here",
+                    item.id, item.status, item.step, item.run_id
+                )));
+            }
+            let record: &mut StepRecord = item.steps.entry(step).or_default();
+            record.finished_at = Some(now);
+            record.reused = reused;
+            record.duration_ms = record.started_at.map(|s| (now - s).num_milliseconds().max(0) as u64);
+            item.step = step.next();
+            item.progress = item.step.progress_floor();
+            if item.step == Step::Done {
+                item.status = Status::Ready;
+            }
+            apply(item);
+            Ok(Change::Write)
+        },
+    )
     .await
 }
 
@@ -192,16 +204,20 @@ pub(crate) async fn read_artifact<T: DeserializeOwned>(
     name: ArtifactName,
 ) -> Result<T, TaskError> {
     let key = item.artifact_key(name);
-    let bytes = services.blobs.get(&key, MAX_ARTIFACT_BYTES).await.map_err(|e| match e {
-        BlobError::NotFound(_) => TaskError::Internal(format!(
-            "{} is missing from results/{}/; run `interviews retry {}` to redo the {} step",
-            name.file_name(),
-            item.id,
-            item.id,
-            name.step()
-        )),
-        other => other.into(),
-    })?;
+    let bytes = services
+        .blobs
+        .get(&key, MAX_ARTIFACT_BYTES)
+        .await
+        .map_err(|e| match e {
+            BlobError::NotFound(_) => TaskError::Internal(format!(
+                "{} is missing from results/{}/; run `interviews retry {}` to redo the {} step",
+                name.file_name(),
+                item.id,
+                item.id,
+                name.step()
+            )),
+            other => other.into(),
+        })?;
     serde_json::from_slice(&bytes)
         .map_err(|e| TaskError::Internal(format!("{} for {} cannot be read: {e}", name.file_name(), item.id)))
 }
@@ -222,9 +238,14 @@ pub(crate) async fn write_artifact<T: Serialize>(
 /// The handler map: calls function `name`'s handler with a JSON event, as its Lambda would.
 /// The local runner and the CLI's `invoke` go through here; the infra consistency test checks
 /// that every function in [`FUNCTIONS`] is served.
-pub async fn dispatch(services: &Services, name: &str, event: serde_json::Value) -> Result<serde_json::Value, TaskError> {
+pub async fn dispatch(
+    services: &Services,
+    name: &str,
+    event: serde_json::Value,
+) -> Result<serde_json::Value, TaskError> {
     fn decode<T: DeserializeOwned>(name: &str, event: serde_json::Value) -> Result<T, TaskError> {
-        serde_json::from_value(event).map_err(|e| TaskError::Input(format!("the event for `{name}` is not what it expects: {e}")))
+        serde_json::from_value(event)
+            .map_err(|e| TaskError::Input(format!("the event for `{name}` is not what it expects: {e}")))
     }
     fn encode<T: Serialize>(value: T) -> Result<serde_json::Value, TaskError> {
         serde_json::to_value(value).map_err(|e| TaskError::Internal(e.to_string()))

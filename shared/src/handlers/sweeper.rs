@@ -31,7 +31,10 @@ pub async fn sweep(services: &Services, dry_run: bool) -> Result<SweepReport, Ta
     let now = services.now();
     let cutoff = now - chrono::Duration::from_std(smallest).unwrap_or_default();
     let candidates = services.store.live_items_updated_before(cutoff).await?;
-    let mut report = SweepReport { examined: candidates.len() as u64, ..Default::default() };
+    let mut report = SweepReport {
+        examined: candidates.len() as u64,
+        ..Default::default()
+    };
     for candidate in candidates {
         let threshold = settings.stale_threshold(candidate.step);
         let is_stale = |item: &crate::domain::Interview| {
@@ -53,16 +56,28 @@ pub async fn sweep(services: &Services, dry_run: bool) -> Result<SweepReport, Ta
             candidate.id
         );
         let mut marked = false;
-        let result = update_item(services.store.as_ref(), &candidate.id, Some(&candidate.run_id), || services.now(), |item| {
-            marked = false;
-            if !is_stale(item) {
-                return Ok(Change::Skip);
-            }
-            marked = true;
-            item.status = Status::Error;
-            item.error = Some(ItemError { step: item.step, kind: ErrorKind::Stale, message: message.clone(), at: now, retryable: true });
-            Ok(Change::Write)
-        })
+        let result = update_item(
+            services.store.as_ref(),
+            &candidate.id,
+            Some(&candidate.run_id),
+            || services.now(),
+            |item| {
+                marked = false;
+                if !is_stale(item) {
+                    return Ok(Change::Skip);
+                }
+                marked = true;
+                item.status = Status::Error;
+                item.error = Some(ItemError {
+                    step: item.step,
+                    kind: ErrorKind::Stale,
+                    message: message.clone(),
+                    at: now,
+                    retryable: true,
+                });
+                Ok(Change::Write)
+            },
+        )
         .instrument(span.clone())
         .await;
         match result {
@@ -82,7 +97,12 @@ pub async fn sweep(services: &Services, dry_run: bool) -> Result<SweepReport, Ta
             Err(e) => return Err(e),
         }
     }
-    tracing::info!(examined = report.examined, marked_stale = report.marked_stale, moved_on = report.moved_on, "sweep finished");
+    tracing::info!(
+        examined = report.examined,
+        marked_stale = report.marked_stale,
+        moved_on = report.moved_on,
+        "sweep finished"
+    );
     Ok(report)
 }
 

@@ -67,7 +67,11 @@ pub async fn handle(services: &Services, input: TranscribeInput) -> Result<Trans
 }
 
 fn completed(reused: bool) -> TranscribeOutput {
-    TranscribeOutput { status: JobStatus::Completed, wait_seconds: 0, reused }
+    TranscribeOutput {
+        status: JobStatus::Completed,
+        wait_seconds: 0,
+        reused,
+    }
 }
 
 /// A provider job name: valid for Amazon Transcribe (`[0-9a-zA-Z._-]`, ≤ 200) and unique per run.
@@ -116,9 +120,16 @@ async fn check(services: &Services, input: &TaskInput) -> Result<TranscribeOutpu
         .await?
         .ok_or_else(|| TaskError::Internal(format!("no item with id {}", input.interview_id)))?;
     if item.run_id != input.run_id {
-        return Err(TaskError::Superseded(format!("interview {} moved on to run {}", item.id, item.run_id)));
+        return Err(TaskError::Superseded(format!(
+            "interview {} moved on to run {}",
+            item.id, item.run_id
+        )));
     }
-    let started = item.steps.get(&Step::Transcribe).and_then(|s| s.started_at).unwrap_or(item.updated_at);
+    let started = item
+        .steps
+        .get(&Step::Transcribe)
+        .and_then(|s| s.started_at)
+        .unwrap_or(item.updated_at);
     let waited = (services.now() - started).to_std().unwrap_or_default();
     if waited > services.settings.transcribe_max_wait {
         return Err(TaskError::Timeout(format!(
@@ -149,15 +160,25 @@ async fn on_state(
             let job = job_name(item);
             let poll = services.settings.transcribe_poll_interval.as_secs().max(1);
             let now = services.now();
-            update_item(services.store.as_ref(), &item.id, Some(&input.run_id), || services.now(), |i| {
-                i.transcription_job = Some(job.clone());
-                let started = i.steps.get(&Step::Transcribe).and_then(|s| s.started_at).unwrap_or(now);
-                let minutes = (now - started).num_minutes().max(0) as u8;
-                i.progress = i.progress.max(minutes.min(45));
-                Ok(Change::Write)
-            })
+            update_item(
+                services.store.as_ref(),
+                &item.id,
+                Some(&input.run_id),
+                || services.now(),
+                |i| {
+                    i.transcription_job = Some(job.clone());
+                    let started = i.steps.get(&Step::Transcribe).and_then(|s| s.started_at).unwrap_or(now);
+                    let minutes = (now - started).num_minutes().max(0) as u8;
+                    i.progress = i.progress.max(minutes.min(45));
+                    Ok(Change::Write)
+                },
+            )
             .await?;
-            Ok(TranscribeOutput { status: JobStatus::InProgress, wait_seconds: poll, reused: false })
+            Ok(TranscribeOutput {
+                status: JobStatus::InProgress,
+                wait_seconds: poll,
+                reused: false,
+            })
         }
     }
 }
@@ -175,8 +196,11 @@ async fn read_uploaded_transcript(services: &Services, item: &Interview) -> Resu
         )),
         other => other.into(),
     })?;
-    parse_transcript(&bytes, item.source.file_name())
-        .map_err(|e| TaskError::Input(format!("could not read the transcript: {e}. Fix the file and upload it again")))
+    parse_transcript(&bytes, item.source.file_name()).map_err(|e| {
+        TaskError::Input(format!(
+            "could not read the transcript: {e}. Fix the file and upload it again"
+        ))
+    })
 }
 
 async fn store_transcript(

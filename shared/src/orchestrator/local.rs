@@ -25,7 +25,10 @@ pub const LOCAL_FUNCTION_PREFIX: &str = "local:function:";
 pub fn local_substitutions() -> BTreeMap<String, String> {
     FUNCTIONS
         .iter()
-        .filter_map(|f| f.asl_variable.map(|var| (var.to_string(), format!("{LOCAL_FUNCTION_PREFIX}{}", f.name))))
+        .filter_map(|f| {
+            f.asl_variable
+                .map(|var| (var.to_string(), format!("{LOCAL_FUNCTION_PREFIX}{}", f.name)))
+        })
         .collect()
 }
 
@@ -93,7 +96,10 @@ impl LocalOrchestrator {
         let weak = Arc::downgrade(services);
         let invoker = Arc::new(LocalInvoker { services: weak.clone() });
         let _ = self.inner.services.set(weak);
-        let _ = self.inner.runner.set(Runner::new(self.definition.clone(), invoker, self.clock.clone()));
+        let _ = self
+            .inner
+            .runner
+            .set(Runner::new(self.definition.clone(), invoker, self.clock.clone()));
     }
 
     /// Waits until no execution is running.
@@ -124,7 +130,11 @@ impl Orchestrator for LocalOrchestrator {
         let arn = self.execution_arn(run);
         let name = run.to_string();
         let signal = {
-            let mut map = self.inner.executions.lock().map_err(|_| OrchestratorError::Other("lock poisoned".into()))?;
+            let mut map = self
+                .inner
+                .executions
+                .lock()
+                .map_err(|_| OrchestratorError::Other("lock poisoned".into()))?;
             if map.contains_key(&name) {
                 return Ok(arn);
             }
@@ -133,7 +143,9 @@ impl Orchestrator for LocalOrchestrator {
             signal
         };
         if self.inner.runner.get().is_none() {
-            return Err(OrchestratorError::Other("the local orchestrator is not attached to services".into()));
+            return Err(OrchestratorError::Other(
+                "the local orchestrator is not attached to services".into(),
+            ));
         }
         self.inner.running.send_modify(|n| *n += 1);
         let inner = self.inner.clone();
@@ -177,7 +189,9 @@ impl Orchestrator for LocalOrchestrator {
 /// and aborted executions to mark-failed, so one that died outside any Catch still lands on
 /// the item.
 async fn backstop(inner: &Inner, arn: &str, name: &str, summary: &ExecutionSummary) {
-    let Some(services) = inner.services.get().and_then(Weak::upgrade) else { return };
+    let Some(services) = inner.services.get().and_then(Weak::upgrade) else {
+        return;
+    };
     let status = match summary.status {
         ExecutionStatus::Succeeded => return,
         ExecutionStatus::Failed => "FAILED",
@@ -212,10 +226,15 @@ impl TaskInvoker for LocalInvoker {
             error: error.to_string(),
             cause: serde_json::json!({ "errorType": error, "errorMessage": message }).to_string(),
         };
-        let services = self.services.upgrade().ok_or_else(|| failure("InternalError", "the process is shutting down".into()))?;
+        let services = self
+            .services
+            .upgrade()
+            .ok_or_else(|| failure("InternalError", "the process is shutting down".into()))?;
         let function = resource
             .strip_prefix(LOCAL_FUNCTION_PREFIX)
             .ok_or_else(|| failure("InternalError", format!("`{resource}` is not a local function")))?;
-        dispatch(&services, function, input).await.map_err(|e| failure(e.name(), e.message().to_string()))
+        dispatch(&services, function, input)
+            .await
+            .map_err(|e| failure(e.name(), e.message().to_string()))
     }
 }

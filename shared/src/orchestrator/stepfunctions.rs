@@ -114,6 +114,11 @@ where
 
 #[async_trait]
 impl Orchestrator for StepFunctionsOrchestrator {
+    fn execution_arn(&self, run: &RunId) -> String {
+        execution_arn(&self.state_machine_arn, run.as_str())
+            .unwrap_or_else(|_| format!("{}:{run}", self.state_machine_arn))
+    }
+
     async fn start(&self, run: &RunId, input: &serde_json::Value) -> Result<String, OrchestratorError> {
         let name = run.to_string();
         let result = self

@@ -1,7 +1,7 @@
 //! Speech-to-text providers.
 
 use crate::error::ProviderError;
-use crate::ports::{TranscriptionRequest, TranscriptionState, Transcriber};
+use crate::ports::{Transcriber, TranscriptionRequest, TranscriptionState};
 use async_trait::async_trait;
 
 /// A transcriber that is not available in this configuration; it fails every recording with a
@@ -14,11 +14,17 @@ pub struct Unavailable {
 impl Unavailable {
     /// A stand-in named `name` that fails with `message`.
     pub fn new(name: &str, message: &str) -> Self {
-        Self { name: name.to_string(), message: message.to_string() }
+        Self {
+            name: name.to_string(),
+            message: message.to_string(),
+        }
     }
 
     fn error(&self) -> ProviderError {
-        ProviderError::Permanent { provider: format!("speech engine `{}`", self.name), message: self.message.clone() }
+        ProviderError::Permanent {
+            provider: format!("speech engine `{}`", self.name),
+            message: self.message.clone(),
+        }
     }
 }
 
