@@ -87,7 +87,7 @@ enum Command {
 
 #[tokio::main]
 async fn main() {
-    interview::telemetry::init();
+    interview::telemetry::init_with_default("warn");
     if let Err(err) = run(Cli::parse()).await {
         eprintln!("error: {err:#}");
         std::process::exit(2);
