@@ -66,6 +66,20 @@ pub struct Settings {
     pub stale_after_transcribe: Duration,
     /// Model id for the Bedrock analyzer.
     pub bedrock_model_id: String,
+    /// Embedded backend only: whether claimed runs execute in-process (`run`, the default) or
+    /// wait for a person to invoke each task by hand (`manual`, for `cargo lambda invoke`).
+    pub local_executions: LocalExecutions,
+    /// Embedded backend only: how many executions run at once.
+    pub local_concurrency: usize,
+}
+
+/// What the embedded orchestrator does with a started execution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocalExecutions {
+    /// Run it in-process now.
+    Run,
+    /// Record it only; the tasks are invoked by hand.
+    Manual,
 }
 
 /// A configuration problem, naming the variable and what to put in it.
@@ -173,6 +187,19 @@ impl Settings {
             stale_after_transcribe: secs("STALE_AFTER_TRANSCRIBE_SECONDS", 2 * 3600)?,
             bedrock_model_id: get("BEDROCK_MODEL_ID")
                 .unwrap_or_else(|| "anthropic.claude-3-5-haiku-20241022-v1:0".into()),
+            local_executions: match get("INTERVIEWS_LOCAL_EXECUTIONS").as_deref() {
+                None | Some("run") => LocalExecutions::Run,
+                Some("manual") => LocalExecutions::Manual,
+                Some(other) => {
+                    return Err(ConfigError::Invalid {
+                        name: "INTERVIEWS_LOCAL_EXECUTIONS",
+                        value: other.into(),
+                        hint: "use `run` (execute in-process) or `manual` (invoke each task yourself)",
+                    })
+                }
+            },
+            local_concurrency: number("INTERVIEWS_LOCAL_CONCURRENCY", 4, "a whole number of executions")?.max(1)
+                as usize,
         })
     }
 

@@ -4,8 +4,8 @@
 use crate::analysis::LocalAnalyzer;
 use crate::asl::{Clock, SystemClock};
 use crate::blobs::fs::FsBlobStore;
-use crate::config::{AnalyzerChoice, Backend, Settings, TranscriberChoice};
-use crate::orchestrator::local::LocalOrchestrator;
+use crate::config::{AnalyzerChoice, Backend, LocalExecutions, Settings, TranscriberChoice};
+use crate::orchestrator::local::{LocalOrchestrator, STATE_MACHINE_ASL};
 use crate::ports::{Analyzer, BlobStore, ItemStore, Orchestrator, Transcriber};
 use crate::store::sqlite::SqliteStore;
 use crate::transcriber::Unavailable;
@@ -66,7 +66,11 @@ impl Services {
         };
         let store = SqliteStore::open(&data_dir.join("items.sqlite")).map_err(|e| BuildError(e.to_string()))?;
         let blobs = FsBlobStore::new(&data_dir.join("blobs"), "local").map_err(|e| BuildError(e.to_string()))?;
-        let orchestrator = Arc::new(LocalOrchestrator::new(clock.clone()).map_err(|e| BuildError(e.to_string()))?);
+        let orchestrator = Arc::new(
+            LocalOrchestrator::with_definition(STATE_MACHINE_ASL, clock.clone(), settings.local_concurrency)
+                .map_err(|e| BuildError(e.to_string()))?,
+        );
+        orchestrator.set_manual(settings.local_executions == LocalExecutions::Manual);
         let services = Arc::new(Services {
             store: Arc::new(store),
             blobs: Arc::new(blobs),

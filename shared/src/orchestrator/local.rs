@@ -54,6 +54,7 @@ struct Inner {
     executions: Mutex<HashMap<String, Entry>>,
     running: watch::Sender<usize>,
     pool: Arc<Semaphore>,
+    manual: std::sync::atomic::AtomicBool,
 }
 
 /// Runs executions of the state machine in-process. Cheap to clone.
@@ -86,6 +87,7 @@ impl LocalOrchestrator {
                 executions: Mutex::new(HashMap::new()),
                 running,
                 pool: Arc::new(Semaphore::new(concurrency.max(1))),
+                manual: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }
@@ -100,6 +102,12 @@ impl LocalOrchestrator {
             .inner
             .runner
             .set(Runner::new(self.definition.clone(), invoker, self.clock.clone()));
+    }
+
+    /// Records started executions without running them, so a person can invoke each task by
+    /// hand (`cargo lambda invoke`) against the embedded backend.
+    pub fn set_manual(&self, manual: bool) {
+        self.inner.manual.store(manual, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Waits until no execution is running.
@@ -142,6 +150,10 @@ impl Orchestrator for LocalOrchestrator {
             map.insert(name.clone(), Entry { stop, outcome: None });
             signal
         };
+        if self.inner.manual.load(std::sync::atomic::Ordering::Relaxed) {
+            tracing::info!(execution = %name, "manual mode: the execution is recorded; invoke its tasks by hand");
+            return Ok(arn);
+        }
         if self.inner.runner.get().is_none() {
             return Err(OrchestratorError::Other(
                 "the local orchestrator is not attached to services".into(),
