@@ -1,6 +1,6 @@
 //! The extract task: finds evidence (verbatim quotes with speaker, time and kind) in the transcript.
 
-use super::{begin_step, finish_step, interview_span, read_artifact, reusable, write_artifact, StepOutput, TaskInput};
+use super::{begin_step, Begun, finish_step, interview_span, read_artifact, reusable, write_artifact, StepOutput, TaskInput};
 use crate::analysis::{validate_evidence, EvidenceDoc};
 use crate::domain::{ArtifactName, Step};
 use crate::error::TaskError;
@@ -12,7 +12,12 @@ use tracing::Instrument;
 pub async fn handle(services: &Services, input: TaskInput) -> Result<StepOutput, TaskError> {
     let span = interview_span("extract", &input);
     async move {
-        let item = begin_step(services, &input, Step::Extract).await?;
+        let item = match begin_step(services, &input, Step::Extract).await? {
+            Begun::Fresh(item) => item,
+            Begun::AlreadyDone(item) => {
+                return Ok(StepOutput { step: Step::Extract, reused: true, count: u64::from(item.counts.evidence) });
+            }
+        };
         if reusable(services, &item, ArtifactName::Evidence).await? {
             tracing::info!("evidence.json from an earlier run is still valid; reusing it");
             let count = u64::from(item.counts.evidence);

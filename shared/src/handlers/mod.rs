@@ -100,37 +100,51 @@ pub fn interview_span(function: &'static str, input: &TaskInput) -> tracing::Spa
     tracing::info_span!("task", function, interview_id = %input.interview_id, run_id = %input.run_id)
 }
 
+/// What [`begin_step`] found.
+pub(crate) enum Begun {
+    /// The step starts (or restarts after a failed attempt) now.
+    Fresh(Interview),
+    /// This run already finished the step: a task re-run after a crash or a duplicate
+    /// invocation. Nothing was written; the handler answers as it did the first time.
+    AlreadyDone(Interview),
+}
+
 /// Marks `step` as started by this run: status processing, attempts counted, heartbeat refreshed.
 ///
 /// An item that already ended (the sweeper or mark-failed got there first) or that belongs
 /// to another run makes this run stop with [`TaskError::Superseded`].
-pub(crate) async fn begin_step(services: &Services, input: &TaskInput, step: Step) -> Result<Interview, TaskError> {
+pub(crate) async fn begin_step(services: &Services, input: &TaskInput, step: Step) -> Result<Begun, TaskError> {
     input.check()?;
     let now = services.now();
     let worker = format!("{}/{}", services.worker, worker_of(services, step));
-    update_item(
-        services.store.as_ref(),
-        &input.interview_id,
-        Some(&input.run_id),
-        || services.now(),
-        |item| {
-            if item.status.is_terminal() {
-                return Err(TaskError::Superseded(format!(
-                    "interview {} already ended as {}; run {} stops here",
-                    item.id, item.status, item.run_id
-                )));
-            }
-            item.status = Status::Processing;
-            item.step = step;
-            item.progress = item.progress.max(step.progress_floor());
-            let record = item.steps.entry(step).or_default();
-            record.started_at.get_or_insert(now);
-            record.attempts += 1;
-            record.worker = Some(worker.clone());
-            Ok(Change::Write)
-        },
-    )
-    .await
+    let mut already_done = false;
+    let item = update_item(services.store.as_ref(), &input.interview_id, Some(&input.run_id), || services.now(), |item| {
+        already_done = item.steps.get(&step).is_some_and(|r| r.finished_at.is_some());
+        if already_done {
+            return Ok(Change::Skip);
+        }
+        if item.status.is_terminal() {
+            return Err(TaskError::Superseded(format!(
+                "interview {} already ended as {}; run {} stops here",
+                item.id, item.status, item.run_id
+            )));
+        }
+        item.status = Status::Processing;
+        item.step = step;
+        item.progress = item.progress.max(step.progress_floor());
+        let record = item.steps.entry(step).or_default();
+        record.started_at.get_or_insert(now);
+        record.attempts += 1;
+        record.worker = Some(worker.clone());
+        Ok(Change::Write)
+    })
+    .await?;
+    if already_done {
+        tracing::info!(%step, "this run already finished the step; answering without redoing it");
+        Ok(Begun::AlreadyDone(item))
+    } else {
+        Ok(Begun::Fresh(item))
+    }
 }
 
 fn worker_of(services: &Services, step: Step) -> String {

@@ -2,7 +2,7 @@
 //! parsed directly; a recording goes to the speech engine, which may finish at once (in-process
 //! engines) or be polled by the state machine's Wait → check → Choice loop (Amazon Transcribe).
 
-use super::{begin_step, finish_step, interview_span, reusable, write_artifact, TaskInput};
+use super::{begin_step, Begun, finish_step, interview_span, reusable, write_artifact, TaskInput};
 use crate::domain::update::{update_item, Change};
 use crate::domain::{ArtifactName, Interview, SourceKind, Step};
 use crate::error::{BlobError, TaskError};
@@ -90,7 +90,10 @@ fn request(item: &Interview) -> TranscriptionRequest {
 }
 
 async fn start(services: &Services, input: &TaskInput) -> Result<TranscribeOutput, TaskError> {
-    let item = begin_step(services, input, Step::Transcribe).await?;
+    let item = match begin_step(services, input, Step::Transcribe).await? {
+        Begun::Fresh(item) => item,
+        Begun::AlreadyDone(_) => return Ok(completed(true)),
+    };
     if reusable(services, &item, ArtifactName::Transcript).await? {
         tracing::info!("transcript.json from an earlier run is still valid; reusing it");
         finish_step(services, input, Step::Transcribe, true, |_| {}).await?;
