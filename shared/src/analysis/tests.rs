@@ -173,6 +173,13 @@ fn a_shift_swap_theme_leads_with_the_right_evidence() {
         );
     }
     assert_eq!(top.speakers, vec!["Maria", "Tom"]);
+    // "my phone" and "Android phones" share one incidental word: not a theme.
+    let phone = id_of(&doc, "The goal is to spend my mornings baking instead of on my phone.");
+    assert!(
+        analysis.themes.iter().all(|t| !t.evidence_ids.contains(&phone)),
+        "{:?}",
+        analysis.themes
+    );
     assert!(top.description.contains("mostly pain points"), "{}", top.description);
     // Themes are ordered by support and each has at least two quotes.
     let sizes: Vec<usize> = analysis.themes.iter().map(|t| t.evidence_ids.len()).collect();

@@ -267,6 +267,16 @@ impl Corpus {
         elements
     }
 
+    /// How many key terms two quotes have in common.
+    pub fn shared_terms(&self, a: usize, b: usize) -> usize {
+        let (Some(va), Some(vb)) = (self.vectors.get(a), self.vectors.get(b)) else {
+            return 0;
+        };
+        va.iter()
+            .filter(|(t, _)| vb.binary_search_by_key(t, |e| e.0).is_ok())
+            .count()
+    }
+
     /// Whether a quote has any key term at all.
     #[cfg(test)]
     pub fn has_terms(&self, i: usize) -> bool {
@@ -406,6 +416,14 @@ mod tests {
         assert_eq!(clusters[0], vec![0, 2, 5]);
         assert_eq!(clusters[1], vec![1, 3]);
         assert_eq!(clusters[2], vec![4]);
+    }
+
+    #[test]
+    fn shared_terms_counts_common_key_terms() {
+        let c = corpus(QUOTES);
+        assert_eq!(c.shared_terms(1, 3), 2); // payroll, export
+        assert_eq!(c.shared_terms(0, 1), 0);
+        assert_eq!(c.shared_terms(0, 99), 0);
     }
 
     #[test]
