@@ -353,7 +353,12 @@ fn personas(items: &[Evidence]) -> Vec<PersonaSignal> {
 }
 
 fn summary(transcript: &Transcript, themes: &[ThemeInfo], items: &[Evidence]) -> String {
-    let minutes = (transcript.duration_seconds() / 60.0).round() as u64;
+    let seconds = transcript.duration_seconds();
+    let minutes = if seconds.is_finite() {
+        (seconds / 60.0).round() as u64
+    } else {
+        0
+    };
     let length = if minutes > 0 {
         format!("a {minutes}-minute interview")
     } else {
