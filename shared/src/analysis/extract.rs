@@ -5,7 +5,7 @@ use super::lexicon::{classify, is_question};
 use super::text::{name_words, split_sentences, terms, tokenize, SurfaceForms, Term, Token};
 use super::{Evidence, EvidenceDoc, ANALYSIS_SCHEMA_VERSION};
 use crate::transcript::Transcript;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Label words that name the person running the interview.
 const INTERVIEWER_LABELS: &[&str] = &["interviewer", "moderator", "researcher", "facilitator", "host"];
@@ -113,8 +113,8 @@ pub(crate) fn extract(transcript: &Transcript, analyzer: &str) -> EvidenceDoc {
         .collect();
 
     // Document frequencies and spellings over all customer sentences, so tags favour terms
-    // that are distinctive in this interview.
-    let mut df: BTreeMap<String, usize> = BTreeMap::new();
+    // that are distinctive in this interview (looked up only, so a HashMap is deterministic).
+    let mut df: HashMap<String, usize> = HashMap::new();
     let mut forms = SurfaceForms::default();
     let names = name_words(transcript.speakers().into_iter());
     let per_sentence: Vec<Vec<Term>> = customer.iter().map(|s| terms(&s.tokens, &names)).collect();
@@ -123,7 +123,12 @@ pub(crate) fn extract(transcript: &Transcript, analyzer: &str) -> EvidenceDoc {
         for term in ts {
             forms.add(&term.stem, &term.surface);
             if seen.insert(term.stem.as_str()) {
-                *df.entry(term.stem.clone()).or_insert(0) += 1;
+                match df.get_mut(&term.stem) {
+                    Some(n) => *n += 1,
+                    None => {
+                        df.insert(term.stem.clone(), 1);
+                    }
+                }
             }
         }
     }
@@ -166,7 +171,7 @@ fn sane_times(start: f64, end: f64) -> (f64, f64) {
 }
 
 /// The sentence's key terms by TF-IDF, best first (ties: first occurrence).
-fn top_terms(terms: &[Term], df: &BTreeMap<String, usize>, n_docs: f64) -> Vec<String> {
+fn top_terms(terms: &[Term], df: &HashMap<String, usize>, n_docs: f64) -> Vec<String> {
     let mut scored: Vec<(String, f64, usize)> = Vec::new();
     for term in terms {
         if let Some(entry) = scored.iter_mut().find(|e| e.0 == term.stem) {

@@ -1,5 +1,5 @@
-//! analysis.json from evidence: themes (clusters of at least two quotes), one insight per top
-//! theme, persona signals per customer, an extractive summary and the open questions.
+//! analysis.json from evidence: themes (clusters of at least two quotes, and two quotes only
+//! when they share at least two key terms), one insight per top theme, persona signals per customer, an extractive summary and the open questions.
 //!
 //! Quotes that cluster with nothing are left out of themes rather than lumped into an "Other
 //! observations" theme: a theme claims that something recurred, and a grab-bag would rank by
@@ -15,6 +15,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// A theme needs at least this many quotes.
 pub(crate) const MIN_THEME_SUPPORT: usize = 2;
+/// Two quotes make a theme only if they share this many key terms: one shared word between
+/// two quotes ("my phone", "Android phones") is a coincidence more often than a topic.
+const MIN_SHARED_TERMS_FOR_PAIR: usize = 2;
 /// At most this many themes are reported (the best supported).
 pub(crate) const MAX_THEMES: usize = 12;
 /// Insights are written for this many top themes.
@@ -127,7 +130,10 @@ pub(crate) fn analyze(transcript: &Transcript, evidence: &EvidenceDoc, analyzer:
     let themes: Vec<ThemeInfo> = corpus
         .cluster(SIMILARITY_THRESHOLD)
         .into_iter()
-        .filter(|members| members.len() >= MIN_THEME_SUPPORT)
+        .filter(|members| match members.as_slice() {
+            [a, b] => corpus.shared_terms(*a, *b) >= MIN_SHARED_TERMS_FOR_PAIR,
+            _ => members.len() >= MIN_THEME_SUPPORT,
+        })
         .take(MAX_THEMES)
         .enumerate()
         .map(|(i, members)| theme(i, members, items, &corpus))
@@ -347,7 +353,12 @@ fn personas(items: &[Evidence]) -> Vec<PersonaSignal> {
 }
 
 fn summary(transcript: &Transcript, themes: &[ThemeInfo], items: &[Evidence]) -> String {
-    let minutes = (transcript.duration_seconds() / 60.0).round() as u64;
+    let seconds = transcript.duration_seconds();
+    let minutes = if seconds.is_finite() {
+        (seconds / 60.0).round() as u64
+    } else {
+        0
+    };
     let length = if minutes > 0 {
         format!("a {minutes}-minute interview")
     } else {

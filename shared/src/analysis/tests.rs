@@ -173,6 +173,13 @@ fn a_shift_swap_theme_leads_with_the_right_evidence() {
         );
     }
     assert_eq!(top.speakers, vec!["Maria", "Tom"]);
+    // "my phone" and "Android phones" share one incidental word: not a theme.
+    let phone = id_of(&doc, "The goal is to spend my mornings baking instead of on my phone.");
+    assert!(
+        analysis.themes.iter().all(|t| !t.evidence_ids.contains(&phone)),
+        "{:?}",
+        analysis.themes
+    );
     assert!(top.description.contains("mostly pain points"), "{}", top.description);
     // Themes are ordered by support and each has at least two quotes.
     let sizes: Vec<usize> = analysis.themes.iter().map(|t| t.evidence_ids.len()).collect();
@@ -296,13 +303,20 @@ fn empty_and_interviewer_only_transcripts_give_empty_valid_documents() {
             confidence: None,
         }],
     );
-    for t in [empty, only_interviewer] {
+    let mut endless = only_interviewer.clone();
+    endless.segments[0].end = f64::INFINITY;
+    for t in [empty, only_interviewer, endless] {
         let (doc, analysis) = run(&t);
         assert!(doc.items.is_empty());
         validate_evidence(&t, &doc).expect("valid");
         validate_analysis(&doc, &analysis).expect("valid");
         assert!(analysis.themes.is_empty() && analysis.insights.is_empty() && analysis.personas.is_empty());
         assert!(analysis.summary.starts_with("No customer evidence was found"));
+        assert!(
+            !analysis.summary.contains("18446744073709551615"),
+            "{}",
+            analysis.summary
+        );
     }
 }
 

@@ -2,7 +2,7 @@
 //! tokenizing with clause boundaries (negation must not cross a comma or a "but"), stop words,
 //! and a light English stemmer whose stems are mapped back to a readable surface form.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::OnceLock;
 
 /// One word of a sentence.
@@ -694,21 +694,26 @@ fn strip_verb_ending(w: &str, ending: &str) -> Option<String> {
     Some(base)
 }
 
-/// Remembers how each stem was spelled so key terms read as words, not stems.
+/// Remembers how each stem was spelled so key terms read as words, not stems. The outer map
+/// is only ever looked up, never iterated, so its order cannot leak into the output.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct SurfaceForms {
-    forms: BTreeMap<String, BTreeMap<String, u32>>,
+    forms: HashMap<String, BTreeMap<String, u32>>,
 }
 
 impl SurfaceForms {
     /// Records one occurrence of `surface` (lowercase) for `stem`.
     pub fn add(&mut self, stem: &str, surface: &str) {
-        *self
-            .forms
-            .entry(stem.to_string())
-            .or_default()
-            .entry(surface.to_string())
-            .or_insert(0) += 1;
+        let spellings = match self.forms.get_mut(stem) {
+            Some(spellings) => spellings,
+            None => self.forms.entry(stem.to_string()).or_default(),
+        };
+        match spellings.get_mut(surface) {
+            Some(n) => *n += 1,
+            None => {
+                spellings.insert(surface.to_string(), 1);
+            }
+        }
     }
 
     /// The most frequent spelling of a stem (ties: the shorter, then alphabetical), or the

@@ -4,9 +4,11 @@
 //! The clustering is a single leader pass (each quote joins the most similar existing cluster
 //! centroid if the cosine reaches the threshold, otherwise starts a new cluster) followed by one
 //! reassignment pass against the frozen centroids, which undoes most order effects of the first
-//! pass. Candidate clusters come from an inverted index (term → clusters containing it), so the
-//! work is proportional to the quotes times the clusters that share a term with them, never a
-//! full quote × quote matrix; the number of clusters is capped as well.
+//! pass. Candidate clusters come from an inverted index (term → the first clusters that used
+//! it, at most [`MAX_POSTINGS`] per term) and are then scored exactly, so the work is bounded
+//! by quotes × terms × [`MAX_POSTINGS`] however the quotes look, never a quote × quote matrix.
+//! A common term shared by thousands of singletons therefore cannot make it quadratic; the
+//! price is that a quote reaches a late cluster only through a term that is not that common.
 
 use super::text::{name_words, terms, tokenize, SurfaceForms, Term};
 use super::Evidence;
@@ -16,6 +18,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 pub(crate) const SIMILARITY_THRESHOLD: f32 = 0.3;
 /// Upper bound on clusters; quotes that match none once it is reached stay unclustered.
 const MAX_CLUSTERS: usize = 4000;
+/// How many clusters the inverted index remembers per term (the oldest, which are the ones
+/// that had the longest to grow).
+const MAX_POSTINGS: usize = 64;
 /// Terms considered for a title; the title shows at most [`TITLE_ELEMENTS`] of them.
 const TITLE_CANDIDATES: usize = 4;
 const TITLE_ELEMENTS: usize = 3;
@@ -65,7 +70,8 @@ impl Corpus {
             })
             .collect();
         let stems: Vec<String> = vocabulary.iter().map(|s| s.to_string()).collect();
-        let id_of: BTreeMap<&str, u32> = stems.iter().enumerate().map(|(i, s)| (s.as_str(), i as u32)).collect();
+        // Ids follow the sorted vocabulary; the map itself is only looked up.
+        let id_of: HashMap<&str, u32> = stems.iter().enumerate().map(|(i, s)| (s.as_str(), i as u32)).collect();
 
         let mut counts_per_doc: Vec<BTreeMap<u32, u32>> = Vec::with_capacity(per_doc.len());
         let mut df = vec![0u32; stems.len()];
@@ -141,27 +147,33 @@ impl Corpus {
     /// belong to no cluster.
     pub fn cluster(&self, threshold: f32) -> Vec<Vec<usize>> {
         let mut first = Clusters::new(self.stems.len());
-        for v in &self.vectors {
+        let mut placed: Vec<Option<usize>> = vec![None; self.vectors.len()];
+        for (i, v) in self.vectors.iter().enumerate() {
             if v.is_empty() {
                 continue;
             }
-            match first.best(v) {
-                Some((c, sim)) if sim >= threshold => first.add(c, v),
+            match first.best(v, None) {
+                Some((c, sim)) if sim >= threshold => {
+                    first.add(c, v);
+                    placed[i] = Some(c);
+                }
                 _ if first.len() < MAX_CLUSTERS => {
                     let c = first.open();
                     first.add(c, v);
+                    placed[i] = Some(c);
                 }
                 _ => {}
             }
         }
-        // Reassign every quote to its best centroid as the first pass left them.
+        // Reassign every quote to its best centroid as the first pass left them (its own
+        // cluster is always a candidate, even if the index no longer lists it).
         let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         let mut homeless = Vec::new();
         for (i, v) in self.vectors.iter().enumerate() {
             if v.is_empty() {
                 continue;
             }
-            match first.best(v) {
+            match first.best(v, placed[i]) {
                 Some((c, sim)) if sim >= threshold => groups.entry(c).or_default().push(i),
                 _ => homeless.push(i),
             }
@@ -255,6 +267,16 @@ impl Corpus {
         elements
     }
 
+    /// How many key terms two quotes have in common.
+    pub fn shared_terms(&self, a: usize, b: usize) -> usize {
+        let (Some(va), Some(vb)) = (self.vectors.get(a), self.vectors.get(b)) else {
+            return 0;
+        };
+        va.iter()
+            .filter(|(t, _)| vb.binary_search_by_key(t, |e| e.0).is_ok())
+            .count()
+    }
+
     /// Whether a quote has any key term at all.
     #[cfg(test)]
     pub fn has_terms(&self, i: usize) -> bool {
@@ -276,12 +298,16 @@ pub(crate) fn join_title(elements: &[String]) -> String {
     }
 }
 
-/// Cluster accumulators with an inverted index from term to clusters.
+/// Cluster accumulators with a capped inverted index from term to clusters.
 struct Clusters {
+    /// Per cluster: the sum of its members' vectors.
     sums: Vec<HashMap<u32, f32>>,
+    /// Per cluster: the squared length of that sum.
     norms2: Vec<f32>,
+    /// Per term: up to [`MAX_POSTINGS`] clusters whose sum has it.
     postings: Vec<Vec<usize>>,
-    scores: Vec<f32>,
+    /// Scratch: whether a cluster is already a candidate.
+    seen: Vec<bool>,
 }
 
 impl Clusters {
@@ -290,7 +316,7 @@ impl Clusters {
             sums: Vec::new(),
             norms2: Vec::new(),
             postings: vec![Vec::new(); terms],
-            scores: Vec::new(),
+            seen: Vec::new(),
         }
     }
 
@@ -301,43 +327,50 @@ impl Clusters {
     fn open(&mut self) -> usize {
         self.sums.push(HashMap::new());
         self.norms2.push(0.0);
-        self.scores.push(0.0);
+        self.seen.push(false);
         self.sums.len() - 1
     }
 
     fn add(&mut self, c: usize, v: &[(u32, f32)]) {
         for (t, w) in v {
-            let entry = self.sums[c].entry(*t).or_insert(0.0);
-            if *entry == 0.0 {
-                self.postings[*t as usize].push(c);
-            }
-            let old = *entry;
-            *entry = old + w;
+            let old = match self.sums[c].get(t) {
+                Some(old) => *old,
+                None => {
+                    let list = &mut self.postings[*t as usize];
+                    if list.len() < MAX_POSTINGS {
+                        list.push(c);
+                    }
+                    0.0
+                }
+            };
+            self.sums[c].insert(*t, old + w);
             self.norms2[c] += (old + w) * (old + w) - old * old;
         }
     }
 
-    /// The most similar cluster centroid and its cosine; ties go to the older cluster.
-    fn best(&mut self, v: &[(u32, f32)]) -> Option<(usize, f32)> {
-        let mut touched = Vec::new();
-        for (t, w) in v {
-            for &c in &self.postings[*t as usize] {
-                if self.scores[c] == 0.0 {
-                    touched.push(c);
-                }
-                self.scores[c] += w * self.sums[c].get(t).copied().unwrap_or(0.0);
+    /// The most similar cluster centroid and its cosine among the candidates the index gives
+    /// (plus `own`); ties go to the older cluster.
+    fn best(&mut self, v: &[(u32, f32)], own: Option<usize>) -> Option<(usize, f32)> {
+        let mut candidates = Vec::new();
+        for c in v
+            .iter()
+            .flat_map(|(t, _)| self.postings[*t as usize].iter().copied())
+            .chain(own)
+        {
+            if !self.seen[c] {
+                self.seen[c] = true;
+                candidates.push(c);
             }
         }
         let mut best: Option<(usize, f32)> = None;
-        for &c in &touched {
-            let norm = self.norms2[c].max(f32::MIN_POSITIVE).sqrt();
-            let sim = self.scores[c] / norm;
+        for &c in &candidates {
+            self.seen[c] = false;
+            let sum = &self.sums[c];
+            let dot: f32 = v.iter().map(|(t, w)| w * sum.get(t).copied().unwrap_or(0.0)).sum();
+            let sim = dot / self.norms2[c].max(f32::MIN_POSITIVE).sqrt();
             if best.is_none_or(|(bc, bs)| sim > bs || (sim == bs && c < bc)) {
                 best = Some((c, sim));
             }
-        }
-        for &c in &touched {
-            self.scores[c] = 0.0;
         }
         best
     }
@@ -386,6 +419,14 @@ mod tests {
     }
 
     #[test]
+    fn shared_terms_counts_common_key_terms() {
+        let c = corpus(QUOTES);
+        assert_eq!(c.shared_terms(1, 3), 2); // payroll, export
+        assert_eq!(c.shared_terms(0, 1), 0);
+        assert_eq!(c.shared_terms(0, 99), 0);
+    }
+
+    #[test]
     fn clustering_is_deterministic() {
         let a = corpus(QUOTES).cluster(SIMILARITY_THRESHOLD);
         let b = corpus(QUOTES).cluster(SIMILARITY_THRESHOLD);
@@ -408,6 +449,38 @@ mod tests {
         assert_eq!(t(&["pricing"]), "Pricing");
         assert_eq!(t(&["shift swaps", "texts"]), "Shift swaps & texts");
         assert_eq!(t(&["a", "b", "c"]), "A, b & c");
+    }
+
+    #[test]
+    fn a_term_shared_by_many_singletons_does_not_hide_a_real_cluster() {
+        // 200 unrelated quotes share "setup"; two late quotes about payroll must still meet.
+        let mut quotes: Vec<String> = (0..200)
+            .map(|i| {
+                format!(
+                    "The setup for widget{} gizmo{} gadget{} is slow.",
+                    to_letters(i),
+                    to_letters(i + 500),
+                    to_letters(i + 900)
+                )
+            })
+            .collect();
+        quotes.push("Payroll exports during setup break.".into());
+        quotes.push("Payroll exports break every month.".into());
+        let refs: Vec<&str> = quotes.iter().map(String::as_str).collect();
+        let clusters = corpus(&refs).cluster(SIMILARITY_THRESHOLD);
+        assert!(clusters.iter().any(|g| g == &vec![200, 201]), "{:?}", &clusters[..3]);
+    }
+
+    /// Distinct letter-only words (numbers are not key terms).
+    fn to_letters(mut n: usize) -> String {
+        let mut s = String::from("x");
+        loop {
+            s.push((b'a' + (n % 26) as u8) as char);
+            n /= 26;
+            if n == 0 {
+                return s;
+            }
+        }
     }
 
     #[test]
