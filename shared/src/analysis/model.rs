@@ -186,7 +186,7 @@ pub fn validate_evidence(transcript: &Transcript, doc: &EvidenceDoc) -> Result<(
             return Err(ValidationError::DuplicateId(ev.id.clone()));
         }
         let quote = ev.quote.trim();
-        let found = !quote.is_empty() && transcript.segments.iter().any(|s| s.text.contains(quote));
+        let found = !quote.is_empty() && quote_is_in_transcript(transcript, quote, ev.start);
         if !found {
             return Err(ValidationError::QuoteNotInTranscript {
                 id: ev.id.clone(),
@@ -207,6 +207,18 @@ pub fn validate_evidence(transcript: &Transcript, doc: &EvidenceDoc) -> Result<(
         }
     }
     Ok(())
+}
+
+/// Whether `quote` is verbatim in some segment: first the segments starting at `start` (found by
+/// binary search, since segments are in time order), then every segment, so a quote whose time
+/// is off is still judged on its text.
+fn quote_is_in_transcript(transcript: &Transcript, quote: &str, start: f64) -> bool {
+    let segments = &transcript.segments;
+    let first = segments.partition_point(|s| s.start < start);
+    let near = segments[first..].iter().take_while(|s| s.start <= start);
+    near.chain(segments[first.saturating_sub(1)..first].iter())
+        .any(|s| s.text.contains(quote))
+        || segments.iter().any(|s| s.text.contains(quote))
 }
 
 /// Checks that every evidence id the analysis refers to exists.

@@ -1,7 +1,9 @@
 //! The analyze task: themes, insights, persona signals and a summary; the last step, after
 //! which the interview is `ready`.
 
-use super::{begin_step, Begun, finish_step, interview_span, read_artifact, reusable, write_artifact, StepOutput, TaskInput};
+use super::{
+    begin_step, finish_step, interview_span, read_artifact, reusable, write_artifact, Begun, StepOutput, TaskInput,
+};
 use crate::analysis::{validate_analysis, EvidenceDoc};
 use crate::domain::{ArtifactName, Step};
 use crate::error::TaskError;
@@ -16,7 +18,11 @@ pub async fn handle(services: &Services, input: TaskInput) -> Result<StepOutput,
         let item = match begin_step(services, &input, Step::Analyze).await? {
             Begun::Fresh(item) => item,
             Begun::AlreadyDone(item) => {
-                return Ok(StepOutput { step: Step::Analyze, reused: true, count: u64::from(item.counts.themes) });
+                return Ok(StepOutput {
+                    step: Step::Analyze,
+                    reused: true,
+                    count: u64::from(item.counts.themes),
+                });
             }
         };
         if reusable(services, &item, ArtifactName::Analysis).await? {

@@ -1,6 +1,8 @@
 //! The extract task: finds evidence (verbatim quotes with speaker, time and kind) in the transcript.
 
-use super::{begin_step, Begun, finish_step, interview_span, read_artifact, reusable, write_artifact, StepOutput, TaskInput};
+use super::{
+    begin_step, finish_step, interview_span, read_artifact, reusable, write_artifact, Begun, StepOutput, TaskInput,
+};
 use crate::analysis::{validate_evidence, EvidenceDoc};
 use crate::domain::{ArtifactName, Step};
 use crate::error::TaskError;
@@ -15,7 +17,11 @@ pub async fn handle(services: &Services, input: TaskInput) -> Result<StepOutput,
         let item = match begin_step(services, &input, Step::Extract).await? {
             Begun::Fresh(item) => item,
             Begun::AlreadyDone(item) => {
-                return Ok(StepOutput { step: Step::Extract, reused: true, count: u64::from(item.counts.evidence) });
+                return Ok(StepOutput {
+                    step: Step::Extract,
+                    reused: true,
+                    count: u64::from(item.counts.evidence),
+                });
             }
         };
         if reusable(services, &item, ArtifactName::Evidence).await? {

@@ -118,26 +118,32 @@ pub(crate) async fn begin_step(services: &Services, input: &TaskInput, step: Ste
     let now = services.now();
     let worker = format!("{}/{}", services.worker, worker_of(services, step));
     let mut already_done = false;
-    let item = update_item(services.store.as_ref(), &input.interview_id, Some(&input.run_id), || services.now(), |item| {
-        already_done = item.steps.get(&step).is_some_and(|r| r.finished_at.is_some());
-        if already_done {
-            return Ok(Change::Skip);
-        }
-        if item.status.is_terminal() {
-            return Err(TaskError::Superseded(format!(
-                "interview {} already ended as {}; run {} stops here",
-                item.id, item.status, item.run_id
-            )));
-        }
-        item.status = Status::Processing;
-        item.step = step;
-        item.progress = item.progress.max(step.progress_floor());
-        let record = item.steps.entry(step).or_default();
-        record.started_at.get_or_insert(now);
-        record.attempts += 1;
-        record.worker = Some(worker.clone());
-        Ok(Change::Write)
-    })
+    let item = update_item(
+        services.store.as_ref(),
+        &input.interview_id,
+        Some(&input.run_id),
+        || services.now(),
+        |item| {
+            already_done = item.steps.get(&step).is_some_and(|r| r.finished_at.is_some());
+            if already_done {
+                return Ok(Change::Skip);
+            }
+            if item.status.is_terminal() {
+                return Err(TaskError::Superseded(format!(
+                    "interview {} already ended as {}; run {} stops here",
+                    item.id, item.status, item.run_id
+                )));
+            }
+            item.status = Status::Processing;
+            item.step = step;
+            item.progress = item.progress.max(step.progress_floor());
+            let record = item.steps.entry(step).or_default();
+            record.started_at.get_or_insert(now);
+            record.attempts += 1;
+            record.worker = Some(worker.clone());
+            Ok(Change::Write)
+        },
+    )
     .await?;
     if already_done {
         tracing::info!(%step, "this run already finished the step; answering without redoing it");

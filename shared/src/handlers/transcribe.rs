@@ -2,7 +2,7 @@
 //! parsed directly; a recording goes to the speech engine, which may finish at once (in-process
 //! engines) or be polled by the state machine's Wait → check → Choice loop (Amazon Transcribe).
 
-use super::{begin_step, Begun, finish_step, interview_span, reusable, write_artifact, TaskInput};
+use super::{begin_step, finish_step, interview_span, reusable, write_artifact, Begun, TaskInput};
 use crate::domain::update::{update_item, Change};
 use crate::domain::{ArtifactName, Interview, SourceKind, Step};
 use crate::error::{BlobError, TaskError};
