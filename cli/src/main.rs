@@ -1,6 +1,7 @@
 //! `interviews`: the operator tool and the embedded runner of the interview pipeline.
 
 mod drop;
+mod ops;
 mod render;
 
 use anyhow::{bail, Context, Result};
@@ -9,7 +10,6 @@ use interview::asl::SystemClock;
 use interview::config::{Backend, Settings};
 use interview::domain::{InterviewId, Status};
 use interview::orchestrator::local::LocalOrchestrator;
-use interview::ports::ListQuery;
 use interview::services::Services;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -70,18 +70,44 @@ enum Command {
     },
     /// List interviews, newest first.
     List {
-        /// Only interviews with this status (queued, processing, ready, error, deleted).
-        #[arg(long)]
-        status: Option<Status>,
-        /// Include deleted interviews.
-        #[arg(long)]
-        all: bool,
+        #[command(flatten)]
+        filter: ops::Filter,
         /// At most this many.
         #[arg(long, default_value_t = 50)]
         limit: usize,
         /// Print JSON lines instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Start a new run of failed interviews that resumes at the step that failed.
+    ///
+    /// Steps whose results are still valid for the same upload are reused, not redone. Input
+    /// errors are not retried unless --force is given (fix the file and upload it again instead).
+    Retry {
+        /// The interview to retry.
+        #[arg(required_unless_present = "all_failed", conflicts_with = "all_failed")]
+        id: Option<String>,
+        /// Retry every failed interview whose error is retryable.
+        #[arg(long)]
+        all_failed: bool,
+        /// Retry even input errors.
+        #[arg(long)]
+        force: bool,
+    },
+    /// End live interviews whose heartbeat is older than their step's threshold (what the
+    /// scheduled sweeper does).
+    Sweep {
+        /// Only show what would be marked stale.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Export a report of interviews (by default the failed ones) as CSV or JSON lines.
+    Export {
+        #[command(flatten)]
+        filter: ops::Filter,
+        /// csv or json.
+        #[arg(long, default_value = "csv")]
+        format: ops::ExportFormat,
     },
 }
 
@@ -132,32 +158,79 @@ async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::List {
-            status,
-            all,
-            limit,
-            json,
-        } => {
+        Command::List { filter, limit, json } => {
             let services = Services::from_settings(settings, "cli").await?;
-            let items = services
-                .store
-                .list(&ListQuery {
-                    status,
-                    include_deleted: all,
-                    limit: Some(limit),
-                })
-                .await?;
+            let items = ops::select(&services, &filter, Some(limit)).await?;
             if json {
                 for item in &items {
                     println!("{}", serde_json::to_string(item)?);
                 }
             } else if items.is_empty() {
-                println!("no interviews yet: `interviews process <files>` adds some");
+                println!("no interviews match: `interviews process <files>` adds some");
             } else {
                 print!("{}", render::list(&items, services.now()));
             }
             Ok(())
         }
+        Command::Retry {
+            id,
+            all_failed: _,
+            force,
+        } => {
+            let (services, local) = any_backend(settings).await?;
+            let ids = match id {
+                Some(id) => vec![InterviewId::parse(id.trim())?],
+                None => {
+                    let filter = ops::Filter {
+                        status: Some(Status::Error),
+                        ..Default::default()
+                    };
+                    let failed = ops::select(&services, &filter, None).await?;
+                    failed
+                        .into_iter()
+                        .filter(|i| force || i.error.as_ref().is_some_and(|e| e.retryable))
+                        .map(|i| i.id)
+                        .collect()
+                }
+            };
+            ops::retry(&services, local.as_deref(), &ids, force).await
+        }
+        Command::Sweep { dry_run } => {
+            let (services, local) = any_backend(settings).await?;
+            let report = interview::handlers::sweeper::sweep(&services, dry_run).await?;
+            let verb = if dry_run { "would mark" } else { "marked" };
+            println!(
+                "examined {} live items; {verb} {} stale",
+                report.examined,
+                report.stale_ids.len()
+            );
+            for id in &report.stale_ids {
+                println!("  {id}");
+            }
+            if let Some(local) = local {
+                local.wait_idle().await;
+            }
+            Ok(())
+        }
+        Command::Export { mut filter, format } => {
+            let services = Services::from_settings(settings, "cli").await?;
+            if filter.status.is_none() && filter.error_kind.is_none() {
+                filter.status = Some(Status::Error);
+            }
+            let items = ops::select(&services, &filter, None).await?;
+            print!("{}", ops::export(&items, format)?);
+            Ok(())
+        }
+    }
+}
+
+/// The services for commands that work on both backends; the local orchestrator too when embedded.
+async fn any_backend(settings: Settings) -> Result<(Arc<Services>, Option<Arc<LocalOrchestrator>>)> {
+    if matches!(settings.backend, Backend::Embedded { .. }) {
+        let (services, local) = embedded(settings)?;
+        Ok((services, Some(local)))
+    } else {
+        Ok((Services::from_settings(settings, "cli").await?, None))
     }
 }
 

@@ -174,3 +174,70 @@ fn watch_once_picks_up_a_drop_folder_by_project() {
     assert_eq!(listed[0]["status"], "ready");
     assert_eq!(listed[0]["source"]["key"], "uploads/acme/bakery.txt");
 }
+
+#[test]
+fn operators_filter_export_sweep_and_retry() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.txt");
+    std::fs::write(&empty, b"").unwrap();
+    let out = interviews(
+        data.path(),
+        &["process", "samples/bakery-scheduling.vtt", empty.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+
+    let errors = interviews(data.path(), &["list", "--status", "error", "--json"]);
+    assert_eq!(String::from_utf8_lossy(&errors.stdout).lines().count(), 1);
+    let by_kind = interviews(data.path(), &["list", "--error-kind", "input", "--json"]);
+    assert_eq!(String::from_utf8_lossy(&by_kind.stdout).lines().count(), 1);
+    let old = interviews(data.path(), &["list", "--older-than", "1h", "--json"]);
+    assert_eq!(
+        String::from_utf8_lossy(&old.stdout).lines().count(),
+        0,
+        "nothing is an hour old"
+    );
+    let bad_age = interviews(data.path(), &["list", "--older-than", "soon"]);
+    assert!(
+        !bad_age.status.success() && text(&bad_age).contains("30m"),
+        "{}",
+        text(&bad_age)
+    );
+
+    let csv = interviews(data.path(), &["export"]);
+    let report = String::from_utf8_lossy(&csv.stdout).to_string();
+    let lines: Vec<&str> = report.lines().collect();
+    assert_eq!(
+        lines[0],
+        "id,key,status,step,error_kind,error_step,retryable,error_at,message"
+    );
+    assert_eq!(lines.len(), 2, "{report}");
+    assert!(
+        lines[1].contains(",input,transcribe,false,") && lines[1].contains("empty"),
+        "{report}"
+    );
+
+    let sweep = interviews(data.path(), &["sweep", "--dry-run"]);
+    assert!(
+        sweep.status.success() && text(&sweep).contains("would mark 0 stale"),
+        "{}",
+        text(&sweep)
+    );
+
+    let id = serde_json::from_str::<Value>(String::from_utf8_lossy(&errors.stdout).trim()).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let retry = interviews(data.path(), &["retry", &id]);
+    assert!(
+        text(&retry).contains("fix the file and upload it again"),
+        "{}",
+        text(&retry)
+    );
+    let all = interviews(data.path(), &["retry", "--all-failed"]);
+    assert!(
+        all.status.success() && text(&all).contains("nothing to retry"),
+        "{}",
+        text(&all)
+    );
+}

@@ -526,3 +526,107 @@ async fn the_sweeper_ends_stale_live_items_only() {
     let again = interview::handlers::sweeper::sweep(&h.services, false).await.unwrap();
     assert_eq!(again.marked_stale, 0, "idempotent");
 }
+
+/// An analyzer that is down until switched on.
+struct Switchable {
+    up: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait]
+impl Analyzer for Switchable {
+    fn name(&self) -> &str {
+        "switchable"
+    }
+
+    async fn extract(&self, transcript: &Transcript) -> Result<EvidenceDoc, ProviderError> {
+        if !self.up.load(Ordering::SeqCst) {
+            return Err(ProviderError::Permanent {
+                provider: "switchable".into(),
+                message: "model not enabled".into(),
+            });
+        }
+        LocalAnalyzer::default().extract(transcript).await
+    }
+
+    async fn analyze(&self, transcript: &Transcript, evidence: &EvidenceDoc) -> Result<AnalysisDoc, ProviderError> {
+        LocalAnalyzer::default().analyze(transcript, evidence).await
+    }
+}
+
+#[tokio::test]
+async fn retry_resumes_at_the_failed_step_and_reuses_the_transcript() {
+    let analyzer = Arc::new(Switchable { up: false.into() });
+    let h = harness_with(Some(analyzer.clone()), |_| {});
+    let id = h.drop_file("uploads/acme/retry-me.vtt", &sample()).await;
+    let failed = h.item(&id).await;
+    assert_eq!(
+        (failed.status, failed.error.as_ref().unwrap().step),
+        (Status::Error, Step::Extract)
+    );
+    let transcript_key = failed.artifacts.transcript.clone().unwrap();
+
+    analyzer.up.store(true, Ordering::SeqCst);
+    let started = interview::handlers::retry::retry(&h.services, &id, false)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((started.run_id.number(), started.resumes_at), (2, Step::Extract));
+    h.orchestrator.wait_idle().await;
+    let item = h.item(&id).await;
+    assert_eq!(item.status, Status::Ready, "{:?}", item.error);
+    assert!(
+        item.steps[&Step::Transcribe].reused,
+        "the transcript was reused, not redone"
+    );
+    assert!(!item.steps[&Step::Extract].reused);
+    assert_eq!(item.artifacts.transcript.as_deref(), Some(transcript_key.as_str()));
+    assert!(item.error.is_none());
+
+    let again = interview::handlers::retry::retry(&h.services, &id, false)
+        .await
+        .unwrap();
+    assert!(
+        matches!(again, Err(interview::handlers::retry::RetryRefused::NotFailed { .. })),
+        "{again:?}"
+    );
+}
+
+#[tokio::test]
+async fn retry_refuses_input_errors_unless_forced() {
+    let h = harness();
+    let id = h.drop_file("uploads/acme/empty.vtt", b"").await;
+    let refused = interview::handlers::retry::retry(&h.services, &id, false)
+        .await
+        .unwrap();
+    assert!(
+        matches!(refused, Err(interview::handlers::retry::RetryRefused::InputError(_))),
+        "{refused:?}"
+    );
+    let missing = InterviewId::for_object("local", "uploads/acme/never.vtt");
+    let refused = interview::handlers::retry::retry(&h.services, &missing, false)
+        .await
+        .unwrap();
+    assert!(refused.unwrap_err().to_string().contains("interviews list"));
+}
+
+#[tokio::test]
+async fn a_task_run_twice_after_its_step_finished_writes_nothing() {
+    let h = harness();
+    let id = h.drop_file("uploads/acme/twice.vtt", &sample()).await;
+    let ready = h.item(&id).await;
+    let input = TaskInput {
+        interview_id: id.clone(),
+        run_id: ready.run_id.clone(),
+    };
+    let out = interview::handlers::extract::handle(&h.services, input.clone())
+        .await
+        .unwrap();
+    assert!(out.reused);
+    let out = interview::handlers::analyze::handle(&h.services, input).await.unwrap();
+    assert_eq!(out.count, u64::from(ready.counts.themes));
+    assert_eq!(
+        h.item(&id).await,
+        ready,
+        "duplicate task invocations leave the item as it was"
+    );
+}

@@ -51,6 +51,7 @@ pub mod analyze;
 pub mod extract;
 pub mod ingest;
 pub mod mark_failed;
+pub mod retry;
 pub mod sweeper;
 pub mod transcribe;
 
