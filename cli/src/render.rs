@@ -107,7 +107,7 @@ pub fn summary(items: &[Interview], elapsed: Duration) -> String {
     if let Some(first) = items.iter().find(|i| i.status == Status::Ready) {
         let _ = writeln!(
             out,
-            "results are under results/<id>/ in the bucket; `interviews status {}` shows one",
+            "results are under results/<id>/r<run>/ in the bucket; `interviews status {}` shows where",
             first.id
         );
     }

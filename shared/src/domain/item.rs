@@ -139,12 +139,23 @@ pub struct StepRecord {
 /// Where this interview's results live in the bucket.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Artifacts {
-    /// `results/<id>/transcript.json`
+    /// `results/<id>/r<run>/transcript.json` of the run that wrote it.
     pub transcript: Option<String>,
-    /// `results/<id>/evidence.json`
+    /// `results/<id>/r<run>/evidence.json`
     pub evidence: Option<String>,
-    /// `results/<id>/analysis.json`
+    /// `results/<id>/r<run>/analysis.json`
     pub analysis: Option<String>,
+}
+
+impl Artifacts {
+    /// The key listed for `name`, if the item has one.
+    pub fn get(&self, name: ArtifactName) -> Option<&str> {
+        match name {
+            ArtifactName::Transcript => self.transcript.as_deref(),
+            ArtifactName::Evidence => self.evidence.as_deref(),
+            ArtifactName::Analysis => self.analysis.as_deref(),
+        }
+    }
 }
 
 /// Headline numbers, so a list view needs no artifact reads.
@@ -246,9 +257,19 @@ impl Interview {
         Some(byte % shards.max(1))
     }
 
-    /// The deterministic key of one of this interview's result documents.
+    /// Where the current run writes one of its result documents.
+    ///
+    /// Keys are per run and never rewritten by another run: a superseded run that is still
+    /// running can only write under its own run folder, which the item does not point to, so
+    /// it can never replace a newer run's results (the item write is fenced, a blob write is
+    /// not). The item's `artifacts` name the documents that count.
     pub fn artifact_key(&self, name: ArtifactName) -> String {
-        format!("{}{}", self.id.results_prefix(), name.file_name())
+        format!(
+            "{}r{}/{}",
+            self.id.results_prefix(),
+            self.run_id.number(),
+            name.file_name()
+        )
     }
 }
 
@@ -264,7 +285,7 @@ pub enum ArtifactName {
 }
 
 impl ArtifactName {
-    /// The file name under `results/<id>/`.
+    /// The file name under `results/<id>/r<run>/`.
     pub fn file_name(self) -> &'static str {
         match self {
             ArtifactName::Transcript => "transcript.json",
@@ -312,7 +333,7 @@ mod tests {
         assert_eq!(item.source.file_name(), "a.vtt");
         assert_eq!(
             item.artifact_key(ArtifactName::Evidence),
-            format!("results/{}/evidence.json", item.id)
+            format!("results/{}/r1/evidence.json", item.id)
         );
         let mut done = item.clone();
         done.status = Status::Ready;

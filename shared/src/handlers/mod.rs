@@ -204,11 +204,7 @@ pub(crate) async fn finish_step(
 /// skip the step. Ingest clears artifacts when the upload's content changes, so a listed
 /// artifact is always for this source version; it must also still exist in the bucket.
 pub(crate) async fn reusable(services: &Services, item: &Interview, name: ArtifactName) -> Result<bool, TaskError> {
-    let listed = match name {
-        ArtifactName::Transcript => item.artifacts.transcript.as_deref(),
-        ArtifactName::Evidence => item.artifacts.evidence.as_deref(),
-        ArtifactName::Analysis => item.artifacts.analysis.as_deref(),
-    };
+    let listed = item.artifacts.get(name);
     match listed {
         Some(key) => Ok(services.blobs.head(key).await?.is_some()),
         None => Ok(false),
@@ -224,14 +220,17 @@ pub(crate) async fn read_artifact<T: DeserializeOwned>(
     item: &Interview,
     name: ArtifactName,
 ) -> Result<T, TaskError> {
-    let key = item.artifact_key(name);
+    let key = item
+        .artifacts
+        .get(name)
+        .map_or_else(|| item.artifact_key(name), str::to_string);
     let bytes = services
         .blobs
         .get(&key, MAX_ARTIFACT_BYTES)
         .await
         .map_err(|e| match e {
             BlobError::NotFound(_) => TaskError::Internal(format!(
-                "{} is missing from results/{}/; run `interviews retry {}` to redo the {} step",
+                "{} of interview {} is missing ({key}); run `interviews retry {}` to redo the {} step",
                 name.file_name(),
                 item.id,
                 item.id,

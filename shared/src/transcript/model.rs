@@ -1,4 +1,4 @@
-//! The canonical transcript (`results/<id>/transcript.json`, schema version 1).
+//! The canonical transcript (`results/<id>/r<run>/transcript.json`, schema version 1).
 
 use serde::{Deserialize, Serialize};
 
