@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Static checks of the deployable infrastructure, offline (no AWS account, no AWS endpoint):
+#   asl-validator        infra/statemachine.asl.json (placeholders replaced by dummy Lambda ARNs)
+#   cfn-lint             infra/template.yaml (SAM transform applied; errors and warnings fail)
+#   sam validate         the SAM translator's own validation, and `--lint`
+#   checkov              infra/template.yaml, CloudFormation framework (suppressions live in the
+#                        template, each with its reason)
+#
+# Installs its own tools on first run (needs PyPI and npm, nothing else), pinned, into
+# git-ignored directories at the repository root, and reuses them afterwards:
+#   .venv-infra   cfn-lint + checkov
+#   .venv-sam     aws-sam-cli, alone: installed beside other tools it has downgraded their boto3
+#   .tools/node   asl-validator
+# Prints one PASS/FAIL line per check and exits non-zero if any check failed.
+set -uo pipefail
+
+CFN_LINT_VERSION=1.58.0
+CHECKOV_VERSION=3.3.30
+SAM_CLI_VERSION=1.170.0
+ASL_VALIDATOR_VERSION=4.0.0
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+TEMPLATE=infra/template.yaml
+ASL=infra/statemachine.asl.json
+
+# Offline AWS context: a region for the SAM translator, dummy credentials so nothing looks for
+# real ones, and no telemetry.
+export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
+export AWS_ACCESS_KEY_ID=AKIAOFFLINECHECKS000 AWS_SECRET_ACCESS_KEY=offline-checks-not-a-secret
+unset AWS_PROFILE AWS_SESSION_TOKEN
+export AWS_EC2_METADATA_DISABLED=true SAM_CLI_TELEMETRY=0
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+
+log() { printf '%s\n' "check-infra: $*" >&2; }
+
+apt_install() {
+    if ! command -v apt-get >/dev/null 2>&1; then
+        log "cannot install $*: no apt-get; install it by hand"
+        return 1
+    fi
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    log "apt-get install $*"
+    $sudo apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
+# ensure_venv DIR PACKAGE==VERSION... : (re)create DIR unless every pin is already installed.
+ensure_venv() {
+    local dir="$1"; shift
+    if [ -x "$dir/bin/python" ] && "$dir/bin/python" - "$@" <<'EOF' 2>/dev/null; then
+import sys
+from importlib.metadata import version
+sys.exit(0 if all(version(p.split("==")[0]) == p.split("==")[1] for p in sys.argv[1:]) else 1)
+EOF
+        return 0
+    fi
+    log "installing $* into $dir"
+    if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
+        apt_install python3-venv || return 1
+    fi
+    rm -rf "$dir"
+    python3 -m venv "$dir" || return 1
+    "$dir/bin/pip" install -q --upgrade pip >/dev/null || return 1
+    "$dir/bin/pip" install -q "$@" || return 1
+}
+
+ensure_node_tools() {
+    local bin=.tools/node/node_modules/.bin/asl-validator
+    if [ -x "$bin" ] && [ "$("$bin" --version 2>/dev/null)" = "$ASL_VALIDATOR_VERSION" ]; then
+        return 0
+    fi
+    if ! command -v npm >/dev/null 2>&1; then
+        apt_install nodejs npm || return 1
+    fi
+    log "installing asl-validator@$ASL_VALIDATOR_VERSION into .tools/node"
+    mkdir -p .tools/node
+    npm install --silent --no-audit --no-fund --save-exact --prefix .tools/node \
+        "asl-validator@$ASL_VALIDATOR_VERSION" >/dev/null || return 1
+}
+
+FAILED=0
+declare -a SUMMARY=()
+
+# run_check NAME COMMAND... : run, time, print PASS/FAIL; show the output on failure.
+run_check() {
+    local name="$1"; shift
+    local out start end rc
+    out="$(mktemp)"
+    start=$(date +%s.%N)
+    "$@" >"$out" 2>&1
+    rc=$?
+    end=$(date +%s.%N)
+    local secs
+    secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
+    if [ $rc -eq 0 ]; then
+        SUMMARY+=("PASS  $name (${secs}s)")
+        echo "PASS  $name (${secs}s)"
+    else
+        FAILED=1
+        SUMMARY+=("FAIL  $name (${secs}s, exit $rc)")
+        echo "FAIL  $name (${secs}s, exit $rc)"
+        sed 's/^/    | /' "$out"
+    fi
+    rm -f "$out"
+}
+
+setup_start=$(date +%s)
+setup_ok=1
+ensure_venv .venv-infra "cfn-lint==$CFN_LINT_VERSION" "checkov==$CHECKOV_VERSION" || { log "could not install cfn-lint/checkov"; setup_ok=0; }
+ensure_venv .venv-sam "aws-sam-cli==$SAM_CLI_VERSION" || { log "could not install aws-sam-cli"; setup_ok=0; }
+ensure_node_tools || { log "could not install asl-validator"; setup_ok=0; }
+log "tools ready in $(( $(date +%s) - setup_start ))s"
+if [ $setup_ok -ne 1 ]; then
+    echo "FAIL  tool installation"
+    exit 1
+fi
+
+# The ASL names its Lambdas as ${XxxFunctionArn} placeholders that CloudFormation substitutes.
+# Replace each with a dummy ARN of the same shape so the validator's ARN check applies, and make
+# sure nothing that looks like a placeholder is left over.
+asl_check() {
+    local tmp
+    tmp="$(mktemp --suffix=.json)"
+    sed -E 's/\$\{([A-Za-z0-9]+)FunctionArn\}/arn:aws:lambda:us-east-1:123456789012:function:\1/g' "$ASL" >"$tmp"
+    if grep -n '\${' "$tmp"; then
+        echo "unexpected placeholder left in $ASL (only \${...FunctionArn} are substituted)"
+        rm -f "$tmp"
+        return 1
+    fi
+    .tools/node/node_modules/.bin/asl-validator --json-path "$tmp"
+    local rc=$?
+    rm -f "$tmp"
+    return $rc
+}
+
+run_check "asl-validator $ASL" asl_check
+# cfn-lint's exit code is a bit mask (2 error, 4 warning, 8 informational): anything is a failure.
+run_check "cfn-lint $TEMPLATE" .venv-infra/bin/cfn-lint "$TEMPLATE"
+run_check "sam validate $TEMPLATE" .venv-sam/bin/sam validate -t "$TEMPLATE"
+run_check "sam validate --lint $TEMPLATE" .venv-sam/bin/sam validate --lint -t "$TEMPLATE"
+# --skip-download: no Prisma Cloud guideline fetch (offline). The serverless framework of checkov
+# is for Serverless Framework's serverless.yml, not SAM: the cloudformation framework covers SAM.
+run_check "checkov $TEMPLATE" .venv-infra/bin/checkov -f "$TEMPLATE" --framework cloudformation \
+    --skip-download --quiet --compact
+
+echo
+echo "check-infra summary:"
+printf '  %s\n' "${SUMMARY[@]}"
+if [ $FAILED -ne 0 ]; then
+    echo "check-infra: FAIL"
+    exit 1
+fi
+echo "check-infra: PASS"
