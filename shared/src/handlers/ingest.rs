@@ -357,6 +357,12 @@ async fn removed(services: &Services, id: &InterviewId, event: &ObjectEvent) -> 
             reason: "no interview for that upload".into(),
         });
     };
+    if services.blobs.head(&event.key).await?.is_some() {
+        // With versioning, deleting an old version also sends ObjectRemoved; the upload is still there.
+        return Ok(IngestOutcome::Ignored {
+            reason: "the upload still exists (an older version was removed)".into(),
+        });
+    }
     if let (Some(new), Some(old)) = (&event.sequencer, &existing.source.sequencer) {
         if !sequencer_is_later(new, old) {
             return Ok(IngestOutcome::Ignored {
