@@ -222,6 +222,10 @@ pub async fn watch(
         for path in gone {
             known.remove(&path);
             let Some(key) = key_for(dir, &path) else { continue };
+            if let Err(e) = services.blobs.delete(&key).await {
+                eprintln!("could not remove {key} from the bucket: {e}");
+                continue;
+            }
             let body = removed_notification(services.blobs.bucket(), &key, &sequencer());
             match deliver(services, body).await {
                 Ok(()) => eprintln!("{} was removed; its interview is marked deleted", path.display()),

@@ -237,6 +237,7 @@ async fn removing_the_upload_marks_it_deleted_and_removes_results() {
     let key = "uploads/acme/gone.vtt";
     let id = h.drop_file(key, &sample()).await;
     assert_eq!(h.services.blobs.list(&id.results_prefix()).await.unwrap().len(), 3);
+    h.services.blobs.delete(key).await.unwrap();
     let seq = format!("{:020X}", u128::MAX >> 8);
     assert!(h.deliver(&[removed_notification("local", key, &seq)]).await.is_empty());
     let item = h.item(&id).await;
@@ -629,4 +630,20 @@ async fn a_task_run_twice_after_its_step_finished_writes_nothing() {
         ready,
         "duplicate task invocations leave the item as it was"
     );
+}
+
+#[tokio::test]
+async fn removing_an_old_version_while_the_upload_exists_changes_nothing() {
+    let h = harness();
+    let key = "uploads/acme/versioned.vtt";
+    let id = h.drop_file(key, &sample()).await;
+    let ready = h.item(&id).await;
+    let seq = format!("{:020X}", u128::MAX >> 8);
+    assert!(h.deliver(&[removed_notification("local", key, &seq)]).await.is_empty());
+    assert_eq!(
+        h.item(&id).await,
+        ready,
+        "the upload is still in the bucket, so the interview stays"
+    );
+    assert_eq!(h.services.blobs.list(&id.results_prefix()).await.unwrap().len(), 3);
 }
