@@ -335,7 +335,7 @@ async fn an_upload_through_s3_and_sqs_ends_ready_in_seven_dynamodb_writes() {
 
     let mut keys = cloud.results(&id).await;
     keys.sort();
-    let prefix = id.results_prefix();
+    let prefix = format!("{}r1/", id.results_prefix());
     assert_eq!(
         keys,
         ["analysis.json", "evidence.json", "transcript.json"].map(|f| format!("{prefix}{f}")),
