@@ -213,6 +213,22 @@ impl Settings {
         Self::from_vars(&vars).expect("defaults are valid")
     }
 
+    /// Refuses an AWS configuration without `STATE_MACHINE_ARN`, for processes that start
+    /// executions (ingest, the operator's retry): better a clear error at start-up than every
+    /// upload failing later.
+    pub fn require_state_machine(&self) -> Result<(), ConfigError> {
+        match &self.backend {
+            Backend::Aws {
+                state_machine_arn: None,
+                ..
+            } => Err(ConfigError::Missing {
+                name: "STATE_MACHINE_ARN",
+                hint: "the state machine executions are started on (the stack output `StateMachineArn`)",
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// How long a live item at `step` may go without a write before the sweeper ends it.
     pub fn stale_threshold(&self, step: crate::domain::Step) -> Duration {
         match step {
@@ -264,6 +280,15 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(ok.transcriber, TranscriberChoice::AmazonTranscribe);
+        assert!(ok
+            .require_state_machine()
+            .unwrap_err()
+            .to_string()
+            .starts_with("STATE_MACHINE_ARN is not set"));
+        assert!(Settings::from_vars(&HashMap::new())
+            .unwrap()
+            .require_state_machine()
+            .is_ok());
     }
 
     #[test]
