@@ -240,6 +240,21 @@ impl Interview {
         }
     }
 
+    /// Claims the next run: queued at the first step with a clean timeline and no error. What
+    /// the run may reuse (artifacts, counts) is the caller's decision: a retry keeps them, a new
+    /// upload clears them.
+    pub fn begin_next_run(&mut self) {
+        self.run_id = RunId::new(&self.id, self.run_id.number() + 1);
+        self.status = Status::Queued;
+        self.step = Step::Transcribe;
+        self.progress = 0;
+        self.steps.clear();
+        self.error = None;
+        self.note = None;
+        self.transcription_job = None;
+        self.execution_arn = None;
+    }
+
     /// Whether the sweeper needs to watch this item (it sits in the sparse index).
     pub fn is_live(&self) -> bool {
         !self.status.is_terminal()
