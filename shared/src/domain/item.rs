@@ -2,6 +2,7 @@
 
 use super::ids::{InterviewId, RunId};
 use super::status::{Status, Step};
+use crate::analysis::ModelUsage;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -213,6 +214,10 @@ pub struct Interview {
     /// A remark a person should see that is not an error (e.g. "no speech found").
     #[serde(default)]
     pub note: Option<String>,
+    /// Tokens and estimated cost of the model calls behind the current evidence and analysis;
+    /// absent when no model service was called (the local analyzer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_usage: Option<ModelUsage>,
 }
 
 impl Interview {
@@ -237,6 +242,7 @@ impl Interview {
             execution_arn: None,
             transcription_job: None,
             note: None,
+            model_usage: None,
         }
     }
 
