@@ -7,6 +7,9 @@
 //! loopback port and stopped when the test binary exits.
 #![warn(missing_docs)]
 
+pub mod faults;
+pub mod invariants;
+
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_s3::config::Credentials;
 use std::path::PathBuf;
