@@ -973,6 +973,38 @@ pub struct Env {
     _dir: tempfile::TempDir,
 }
 
+impl Drop for Env {
+    /// Removes the data dir's files from several threads at once: the blob folder fsyncs every
+    /// object, and on a disk mounted with online discard deleting thousands of synced files one
+    /// by one takes longer than the drop that wrote them.
+    fn drop(&mut self) {
+        let mut files = Vec::new();
+        let mut dirs = vec![self._dir.path().to_path_buf()];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                match entry.file_type() {
+                    Ok(t) if t.is_dir() => dirs.push(entry.path()),
+                    Ok(_) => files.push(entry.path()),
+                    Err(_) => {}
+                }
+            }
+        }
+        if files.len() < 64 {
+            return;
+        }
+        let chunk = files.len().div_ceil(8);
+        std::thread::scope(|scope| {
+            for part in files.chunks(chunk) {
+                scope.spawn(move || {
+                    for file in part {
+                        let _ = std::fs::remove_file(file);
+                    }
+                });
+            }
+        });
+    }
+}
+
 /// A per-process increasing S3-style sequencer.
 pub fn sequencer() -> String {
     static BASE: AtomicU64 = AtomicU64::new(0);
