@@ -392,3 +392,124 @@ pub fn same_item(before: &Interview, after: &Interview, what: &str, report: &mut
         )
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use interview::blobs::fs::FsBlobStore;
+    use interview::domain::{ItemError, RunId, Source, SourceKind};
+    use interview::store::sqlite::SqliteStore;
+
+    fn item(key: &str, status: Status, at: DateTime<Utc>) -> Interview {
+        let source = Source {
+            bucket: "b".into(),
+            key: key.into(),
+            etag: "e1".into(),
+            size: 10,
+            content_type: None,
+            kind: SourceKind::Transcript,
+            sequencer: None,
+        };
+        let mut item = Interview::new_queued(source, at);
+        item.status = status;
+        item
+    }
+
+    fn written(seq: u64, item: &Interview, run: u32, claim: bool) -> Written {
+        Written {
+            seq,
+            id: item.id.clone(),
+            run,
+            claim,
+            status: item.status,
+            etag: "e1".into(),
+        }
+    }
+
+    /// The checker is only worth its silence if it speaks up: one broken item per invariant.
+    #[tokio::test]
+    async fn the_checker_reports_each_kind_of_violation() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::in_memory().unwrap();
+        let blobs = FsBlobStore::new(&dir.path().join("blobs"), "b").unwrap();
+        let settings = Settings::embedded(dir.path());
+        let now = Utc::now();
+
+        let mut ready = item("uploads/p/ready.vtt", Status::Ready, now);
+        ready.step = Step::Done;
+        ready.progress = 100;
+        let mut error = item("uploads/p/error.vtt", Status::Error, now);
+        error.error = Some(ItemError {
+            step: Step::Extract,
+            kind: ErrorKind::Provider,
+            message: " ".into(),
+            at: now,
+            retryable: true,
+        });
+        let mut stuck = item(
+            "uploads/p/stuck.vtt",
+            Status::Processing,
+            now - chrono::Duration::hours(5),
+        );
+        stuck.step = Step::Extract;
+        let deleted = item("uploads/p/deleted.vtt", Status::Deleted, now);
+        let left = format!("{}r1/evidence.json", deleted.id.results_prefix());
+        blobs
+            .put(&left, bytes::Bytes::from_static(b"{}"), "application/json")
+            .await
+            .unwrap();
+        let stray = item("uploads/p/stray.vtt", Status::Error, now);
+        let mut fenced = item("uploads/p/fenced.vtt", Status::Error, now);
+        fenced.run_id = RunId::new(&fenced.id, 2);
+        fenced.error = error.error.clone().map(|mut e| {
+            e.message = "failed".into();
+            e
+        });
+        fenced.artifacts.transcript = Some(format!("{}r1/transcript.json", fenced.id.results_prefix()));
+        for i in [&ready, &error, &stuck, &deleted, &stray, &fenced] {
+            store.create(i).await.unwrap();
+        }
+        let journal = vec![
+            written(1, &fenced, 1, true),
+            written(2, &fenced, 2, true),
+            written(3, &fenced, 1, false),
+        ];
+        let mut uploads: Vec<String> = [&ready, &error, &stuck, &deleted, &fenced]
+            .iter()
+            .map(|i| i.source.key.clone())
+            .collect();
+        uploads.push("uploads/p/never ingested.vtt".into());
+        let world = World {
+            store: &store,
+            blobs: &blobs,
+            bucket: "b",
+            uploads: &uploads,
+            journal: &journal,
+            settings: &settings,
+            now,
+            executions: None,
+        };
+        let mut report = Report::new();
+        check(&world, &mut report).await;
+        for expected in [
+            "ready without all three artifacts",
+            "has no message",
+            "without progress",
+            "results remain",
+            "which nobody uploaded",
+            "has no item",
+            "after run 2 had claimed it",
+            "which is not in the bucket",
+        ] {
+            assert!(
+                report.violations.iter().any(|v| v.contains(expected)),
+                "no violation mentions `{expected}`: {:#?}",
+                report.violations
+            );
+        }
+        let mut clean = Report::new();
+        check_item(&world, &ready.clone(), &mut Report::new()).await;
+        same_item(&ready, &ready, "nothing", &mut clean);
+        assert!(clean.is_clean() && clean.checked == 1);
+    }
+}
