@@ -7,6 +7,8 @@
 //! loopback port and stopped when the test binary exits.
 #![warn(missing_docs)]
 
+pub mod faults;
+pub mod invariants;
 pub mod lambda_router;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};

@@ -1,7 +1,8 @@
 //! The extract task: finds evidence (verbatim quotes with speaker, time and kind) in the transcript.
 
 use super::{
-    begin_step, finish_step, interview_span, read_artifact, reusable, write_artifact, Begun, StepOutput, TaskInput,
+    begin_step, finish_step, finish_with_artifact, interview_span, read_artifact, reusable, write_artifact, Begun,
+    StepOutput, TaskInput,
 };
 use crate::analysis::{validate_evidence, EvidenceDoc};
 use crate::domain::{ArtifactName, Step};
@@ -44,7 +45,7 @@ pub async fn handle(services: &Services, input: TaskInput) -> Result<StepOutput,
         })?;
         let key = write_artifact(services, &item, ArtifactName::Evidence, &evidence).await?;
         let count = evidence.items.len() as u32;
-        finish_step(services, &input, Step::Extract, false, |i| {
+        finish_with_artifact(services, &input, Step::Extract, &key, |i| {
             i.artifacts.evidence = Some(key.clone());
             i.counts.evidence = count;
             // Extract is the first step that calls a model: its usage replaces whatever an

@@ -167,13 +167,15 @@ async fn created(services: &Services, id: &InterviewId, event: &ObjectEvent) -> 
                 }
             }
             Some(old) => {
+                let mut changed = false;
                 let result = update_item(
                     services.store.as_ref(),
                     id,
                     None,
                     || services.now(),
                     |item| {
-                        if item.version != old.version {
+                        changed = item.version != old.version;
+                        if changed {
                             return Err(TaskError::Transient("item changed while ingesting".into()));
                         }
                         new_run(item, source.clone(), now);
@@ -190,7 +192,10 @@ async fn created(services: &Services, id: &InterviewId, event: &ObjectEvent) -> 
                         stop_previous(services, old).await;
                         item
                     }
-                    Err(TaskError::Transient(_)) => continue,
+                    // Someone else changed the item: decide again from what is there now. Any
+                    // other transient error (a throttled table) goes back to SQS, whose
+                    // redelivery is the backoff; re-trying here at once would hammer the table.
+                    Err(TaskError::Transient(_)) if changed => continue,
                     Err(e) => return Err(e),
                 }
             }

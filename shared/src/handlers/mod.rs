@@ -200,6 +200,54 @@ pub(crate) async fn finish_step(
     .await
 }
 
+/// [`finish_step`] for a step that has just written its result document at `key`.
+///
+/// The bucket write is not fenced, so a run that was superseded while it worked (the upload
+/// was deleted or replaced, the sweeper or a stop ended the run) has already put a document
+/// nobody will list. When the item refuses the finish, the document is removed again unless
+/// the item lists it, so a late run never leaves results behind, not even after a deletion.
+pub(crate) async fn finish_with_artifact(
+    services: &Services,
+    input: &TaskInput,
+    step: Step,
+    key: &str,
+    apply: impl Fn(&mut Interview),
+) -> Result<Interview, TaskError> {
+    let finished = finish_step(services, input, step, false, apply).await;
+    if let Err(TaskError::Superseded(_)) = &finished {
+        discard_unlisted(services, &input.interview_id, key).await;
+    }
+    finished
+}
+
+/// Removes `key` unless the item still counts it as a result.
+async fn discard_unlisted(services: &Services, id: &InterviewId, key: &str) {
+    let keep = match services.store.get(id).await {
+        Ok(Some(item)) => {
+            item.status != Status::Deleted
+                && [
+                    &item.artifacts.transcript,
+                    &item.artifacts.evidence,
+                    &item.artifacts.analysis,
+                ]
+                .into_iter()
+                .any(|listed| listed.as_deref() == Some(key))
+        }
+        Ok(None) => false,
+        Err(e) => {
+            tracing::warn!(%key, error = %e, "cannot tell whether the superseded run's document is listed; leaving it");
+            true
+        }
+    };
+    if keep {
+        return;
+    }
+    match services.blobs.delete(key).await {
+        Ok(()) => tracing::info!(%key, "removed the document this superseded run wrote"),
+        Err(e) => tracing::warn!(%key, error = %e, "could not remove the document this superseded run wrote"),
+    }
+}
+
 /// Whether the item already has `name` from an earlier run of the same upload, so a retry can
 /// skip the step. Ingest clears artifacts when the upload's content changes, so a listed
 /// artifact is always for this source version; it must also still exist in the bucket.

@@ -2,7 +2,9 @@
 //! parsed directly; a recording goes to the speech engine, which may finish at once (in-process
 //! engines) or be polled by the state machine's Wait → check → Choice loop (Amazon Transcribe).
 
-use super::{begin_step, finish_step, interview_span, reusable, write_artifact, Begun, TaskInput};
+use super::{
+    begin_step, finish_step, finish_with_artifact, interview_span, reusable, write_artifact, Begun, TaskInput,
+};
 use crate::domain::update::{update_item, Change};
 use crate::domain::{ArtifactName, Interview, SourceKind, Step};
 use crate::error::{BlobError, TaskError};
@@ -216,7 +218,7 @@ async fn store_transcript(
     let words = transcript.word_count();
     let speakers = transcript.speakers().len() as u32;
     let note = (words == 0).then(|| "No speech was found in the recording; the transcript is empty.".to_string());
-    finish_step(services, input, Step::Transcribe, false, |i| {
+    finish_with_artifact(services, input, Step::Transcribe, &key, |i| {
         i.artifacts.transcript = Some(key.clone());
         i.counts.words = words;
         i.counts.speakers = speakers;

@@ -1,0 +1,261 @@
+//! The ends of an interview's life on the embedded backend: deletion racing a step that is
+//! still working (issue 9.5), recordings with no speech and transcripts with no words
+//! (issue 9.4), and a sweep whose reads follow the live items only, however many have ended
+//! (issue 7).
+
+use integration_tests::faults::{
+    sample_vtt, wav_bytes, Backend, BlobOp, Env, FakeOutcome, FakeTranscriber, Fault, Gate, ProviderCall, ProviderOp,
+    Rule,
+};
+use integration_tests::invariants::Report;
+use interview::analysis::{validate_analysis, validate_evidence, AnalysisDoc, EvidenceDoc};
+use interview::domain::{ErrorKind, Interview, Status, Step};
+use interview::handlers::sweeper::sweep;
+use interview::store::contract::sample_item;
+use interview::transcript::{Segment, Transcript, TranscriptFormat};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const KEY: &str = "uploads/acme/interview.vtt";
+
+async fn assert_clean(env: &Env) {
+    let mut report = Report::new();
+    env.check(&mut report).await;
+    assert!(report.is_clean(), "invariant violations: {:#?}", report.violations);
+    assert!(report.checked > 0);
+}
+
+#[tokio::test]
+async fn a_step_that_outlives_its_deleted_upload_leaves_no_results() {
+    let env = Env::new(Backend::Embedded, |_| {}).await;
+    let gate = Gate::new();
+    env.analyzer
+        .script
+        .add(Rule::new(Fault::Hold(gate.clone()), |c: &ProviderCall| {
+            c.op == ProviderOp::Extract
+        }));
+    let (id, event) = env.upload(KEY, &sample_vtt()).await;
+    env.ingest(&event).await.unwrap();
+    gate.reached(1).await;
+    env.remove(KEY).await.unwrap();
+    env.wait_idle().await;
+    assert_eq!(env.item(&id).await.unwrap().status, Status::Deleted);
+    assert!(env.results(&id).await.is_empty(), "the removal deleted the transcript");
+
+    // The stopped execution's extract was abandoned, not killed (as a Lambda is not killed by
+    // StopExecution): it finishes its work, writes its document, and is refused by the item.
+    gate.open();
+    assert!(env.settle().await);
+    let late_put = env
+        .blobs
+        .log()
+        .into_iter()
+        .find(|c| c.op == BlobOp::Put && c.ok && c.key.ends_with("/r1/evidence.json"));
+    assert!(late_put.is_some(), "the late extract did write its document");
+    assert_eq!(
+        env.results(&id).await,
+        Vec::<String>::new(),
+        "and removed it again once the item refused it"
+    );
+    assert_eq!(env.item(&id).await.unwrap().status, Status::Deleted);
+    assert_clean(&env).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recordings with no speech, transcripts with no words (issue 9.4).
+
+/// A recording whose engine finds no speech: `Completed` with these segments.
+async fn recording_with(segments: Vec<Segment>) -> (Env, Interview) {
+    let silence = Transcript::new(TranscriptFormat::Speech, segments);
+    let env = Env::new(Backend::Embedded, |o| {
+        o.transcriber = Arc::new(FakeTranscriber::new(1, FakeOutcome::Completed(silence)))
+    })
+    .await;
+    let id = env.drop_file("uploads/acme/silent room.wav", &wav_bytes()).await;
+    let item = env.item(&id).await.unwrap();
+    (env, item)
+}
+
+async fn document(env: &Env, key: Option<&String>) -> bytes::Bytes {
+    env.base_blobs
+        .get(key.expect("the item lists the document"), u64::MAX)
+        .await
+        .expect("the document exists")
+}
+
+#[tokio::test]
+async fn a_recording_without_speech_ends_ready_with_an_empty_transcript_and_a_note() {
+    for segments in [
+        Vec::new(),
+        vec![Segment {
+            speaker: "spk_0".into(),
+            start: 0.0,
+            end: 12.5,
+            text: "  ".into(),
+            confidence: Some(0.1),
+        }],
+    ] {
+        let (env, item) = recording_with(segments).await;
+        assert_eq!(item.status, Status::Ready, "{:?}", item.error);
+        assert!(
+            item.note
+                .as_deref()
+                .is_some_and(|n| n.starts_with("No speech was found")),
+            "{:?}",
+            item.note
+        );
+        assert_eq!((item.counts.words, item.counts.evidence, item.counts.themes), (0, 0, 0));
+        for step in Step::WORK {
+            let record = &item.steps[&step];
+            assert!(
+                record.finished_at.is_some() && record.attempts == 1,
+                "{step}: {record:?}"
+            );
+        }
+        // Extract and analyze coped with nothing to work on: empty, valid documents.
+        let transcript: Transcript =
+            serde_json::from_slice(&document(&env, item.artifacts.transcript.as_ref()).await).unwrap();
+        let evidence: EvidenceDoc =
+            serde_json::from_slice(&document(&env, item.artifacts.evidence.as_ref()).await).unwrap();
+        let analysis: AnalysisDoc =
+            serde_json::from_slice(&document(&env, item.artifacts.analysis.as_ref()).await).unwrap();
+        assert_eq!(transcript.word_count(), 0);
+        assert!(evidence.items.is_empty());
+        assert!(analysis.themes.is_empty() && analysis.insights.is_empty() && analysis.personas.is_empty());
+        validate_evidence(&transcript, &evidence).unwrap();
+        validate_analysis(&evidence, &analysis).unwrap();
+        assert_clean(&env).await;
+    }
+}
+
+#[tokio::test]
+async fn a_transcript_file_with_no_words_ends_in_an_input_error() {
+    let env = Env::new(Backend::Embedded, |_| {}).await;
+    let files: [(&str, &[u8]); 7] = [
+        ("cues without text.vtt", b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n\n"),
+        ("only a header.vtt", b"WEBVTT\n"),
+        ("cue without text.srt", b"1\n00:00:01,000 --> 00:00:02,000\n\n"),
+        ("blank lines.txt", b"  \n\n \n"),
+        ("speakers only.txt", b"Interviewer:\nMaria:\n"),
+        (
+            "no items.json",
+            br#"{"jobName":"j","status":"COMPLETED","results":{"transcripts":[{"transcript":""}],"items":[]}}"#,
+        ),
+        ("no segments.json", br#"{"schema_version":1,"segments":[]}"#),
+    ];
+    for (name, body) in files {
+        let id = env.drop_file(&format!("uploads/acme/{name}"), body).await;
+        let item = env.item(&id).await.unwrap();
+        let error = item.error.clone().unwrap_or_else(|| panic!("{name}: {item:?}"));
+        assert_eq!(
+            (item.status, error.step, error.kind, error.retryable),
+            (Status::Error, Step::Transcribe, ErrorKind::Input, false),
+            "{name}: {error:?}"
+        );
+        assert!(
+            error.message.contains("Fix the file") || error.message.contains("upload"),
+            "{name}: the message says what to do: {}",
+            error.message
+        );
+        assert!(
+            item.artifacts.transcript.is_none(),
+            "{name}: nothing is stored as a result"
+        );
+        println!("{name}: {}", error.message);
+    }
+    assert_clean(&env).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sweeper's reads follow the live items, not the table (issue 7).
+
+/// One dry sweep: what it cost in store calls (reads, writes, queries, items returned).
+async fn dry_sweep_cost(env: &Env) -> (u64, u64, u64, u64, Duration) {
+    let (r0, w0, _, q0, i0) = env.metered.counters.snapshot();
+    let started = Instant::now();
+    let report = sweep(&env.services, true).await.unwrap();
+    let took = started.elapsed();
+    let (r1, w1, _, q1, i1) = env.metered.counters.snapshot();
+    assert_eq!(report.stale_ids.len(), 6, "{report:?}");
+    (r1 - r0, w1 - w0, q1 - q0, i1 - i0, took)
+}
+
+#[tokio::test]
+async fn the_sweep_reads_only_live_items_however_many_have_ended() {
+    let env = Env::new(Backend::Embedded, |o| {
+        // Real time: writing thousands of items must not age the fresh ones past the threshold.
+        o.speedup = 1.0;
+        o.settings.stale_after = Duration::from_secs(600);
+        o.settings.stale_after_transcribe = Duration::from_secs(600);
+    })
+    .await;
+    let sqlite = env.sqlite.clone().unwrap();
+    let now = env.services.now();
+    let long_ago = now - chrono::Duration::hours(3);
+    let make = |status: Status, step: Step, at| {
+        let mut item = sample_item("sweep");
+        item.status = status;
+        item.step = step;
+        item.updated_at = at;
+        item
+    };
+    for n in 0..9 {
+        let item = if n < 6 {
+            make(Status::Processing, Step::Extract, long_ago)
+        } else {
+            make(Status::Queued, Step::Transcribe, now)
+        };
+        env.base_store.create(&item).await.unwrap();
+    }
+    assert_eq!(sqlite.live_index_size().await.unwrap(), 9);
+    let small = dry_sweep_cost(&env).await;
+
+    let terminal = 5_000;
+    let started = Instant::now();
+    for n in 0..terminal {
+        let status = [Status::Ready, Status::Error, Status::Deleted][n % 3];
+        env.base_store
+            .create(&make(status, Step::Done, long_ago))
+            .await
+            .unwrap();
+    }
+    println!(
+        "wrote {terminal} terminal items in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    assert_eq!(
+        sqlite.live_index_size().await.unwrap(),
+        9,
+        "terminal items are not in the sweeper's index"
+    );
+    let big = dry_sweep_cost(&env).await;
+    println!(
+        "dry sweep with 9 live items: {:?} (reads, writes, queries, items returned) in {:?}; \
+         with {terminal} terminal items more: {:?} in {:?}",
+        (small.0, small.1, small.2, small.3),
+        small.4,
+        (big.0, big.1, big.2, big.3),
+        big.4
+    );
+    assert_eq!(
+        (small.0, small.1, small.2, small.3),
+        (0, 0, 1, 6),
+        "one index query returning the six stale live items"
+    );
+    assert_eq!(
+        (big.0, big.1, big.2, big.3),
+        (small.0, small.1, small.2, small.3),
+        "{terminal} terminal items change nothing about the sweep's reads"
+    );
+
+    let (r0, w0, _, q0, i0) = env.metered.counters.snapshot();
+    let report = sweep(&env.services, false).await.unwrap();
+    let (r1, w1, _, q1, i1) = env.metered.counters.snapshot();
+    assert_eq!(report.marked_stale, 6);
+    assert_eq!(
+        (r1 - r0, w1 - w0, q1 - q0, i1 - i0),
+        (6, 6, 1, 6),
+        "one query, then a read and a write per stale item"
+    );
+    assert_eq!(sqlite.live_index_size().await.unwrap(), 3, "ended items left the index");
+}
