@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use interview::asl::SystemClock;
 use interview::config::{Backend, Settings};
-use interview::domain::{InterviewId, Status};
+use interview::domain::{ArtifactName, InterviewId, Status};
 use interview::orchestrator::local::LocalOrchestrator;
 use interview::services::Services;
 use std::path::PathBuf;
@@ -59,6 +59,12 @@ enum Command {
         /// Scan once, wait for the work it started, and exit (for scripts and tests).
         #[arg(long)]
         once: bool,
+    },
+    /// Show what an interview says: summary, themes with their quotes and timestamps, insights,
+    /// per-speaker signals and open questions (after its status).
+    Show {
+        /// The interview id (`iv-…`).
+        id: String,
     },
     /// Show one interview: status, error, counts, artifacts and its step timeline.
     Status {
@@ -144,6 +150,30 @@ async fn run(cli: Cli) -> Result<()> {
                 once,
             )
             .await
+        }
+        Command::Show { id } => {
+            let services = Services::from_settings(settings, "cli").await?;
+            let id = InterviewId::parse(id.trim())?;
+            let Some(item) = services.store.get(&id).await? else {
+                bail!("no interview {id}; `interviews list` shows the ones there are");
+            };
+            print!("{}", render::status(&item, services.now()));
+            if item.artifacts.analysis.is_none() {
+                println!(
+                    "\nno analysis yet (the interview is {}); `interviews show` has more once it is ready",
+                    item.status
+                );
+                return Ok(());
+            }
+            let transcript = interview::handlers::load_artifact(&services, &item, ArtifactName::Transcript).await?;
+            let evidence = interview::handlers::load_artifact(&services, &item, ArtifactName::Evidence).await?;
+            let analysis = interview::handlers::load_artifact(&services, &item, ArtifactName::Analysis).await?;
+            println!();
+            print!(
+                "{}",
+                interview::analysis::render_analysis(&transcript, &evidence, &analysis)
+            );
+            Ok(())
         }
         Command::Status { id, json } => {
             let services = Services::from_settings(settings, "cli").await?;

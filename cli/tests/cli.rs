@@ -241,3 +241,26 @@ fn operators_filter_export_sweep_and_retry() {
         text(&all)
     );
 }
+
+#[test]
+fn show_renders_themes_with_quotes_and_timestamps() {
+    let data = tempfile::tempdir().unwrap();
+    let out = interviews(data.path(), &["process", "samples/bakery-scheduling.vtt"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let id = items(data.path())[0]["id"].as_str().unwrap().to_string();
+    let show = interviews(data.path(), &["show", &id]);
+    let shown = text(&show);
+    assert!(show.status.success(), "{shown}");
+    assert!(shown.contains("status      ready"), "{shown}");
+    assert!(shown.to_lowercase().contains("theme"), "{shown}");
+    assert!(
+        shown.contains("Rosa") && shown.contains("“"),
+        "quotes with their speaker: {shown}"
+    );
+    assert!(
+        shown
+            .lines()
+            .any(|l| l.contains(':') && l.chars().filter(char::is_ascii_digit).count() >= 3),
+        "{shown}"
+    );
+}

@@ -4,7 +4,7 @@ use super::{
     begin_step, finish_step, finish_with_artifact, interview_span, read_artifact, reusable, write_artifact, Begun,
     StepOutput, TaskInput,
 };
-use crate::analysis::{validate_evidence, EvidenceDoc};
+use crate::analysis::validate_evidence;
 use crate::domain::{ArtifactName, Step};
 use crate::error::TaskError;
 use crate::services::Services;
@@ -62,9 +62,4 @@ pub async fn handle(services: &Services, input: TaskInput) -> Result<StepOutput,
     }
     .instrument(span)
     .await
-}
-
-/// Reads a stored evidence document (for analyze and the CLI).
-pub async fn load(services: &Services, item: &crate::domain::Interview) -> Result<EvidenceDoc, TaskError> {
-    read_artifact(services, item, ArtifactName::Evidence).await
 }

@@ -290,6 +290,15 @@ pub(crate) async fn read_artifact<T: DeserializeOwned>(
         .map_err(|e| TaskError::Internal(format!("{} for {} cannot be read: {e}", name.file_name(), item.id)))
 }
 
+/// Reads one of the result documents the item lists, for operators (`interviews show`).
+pub async fn load_artifact<T: DeserializeOwned>(
+    services: &Services,
+    item: &Interview,
+    name: ArtifactName,
+) -> Result<T, TaskError> {
+    read_artifact(services, item, name).await
+}
+
 /// Writes one of the interview's result documents (pretty JSON, for people who open it).
 pub(crate) async fn write_artifact<T: Serialize>(
     services: &Services,
