@@ -37,11 +37,13 @@ fn harness_with(analyzer: Option<Arc<dyn Analyzer>>, tweak: impl FnOnce(&mut Set
     let sqlite = SqliteStore::open(&dir.path().join("items.sqlite")).unwrap();
     let metered = Arc::new(MeteredStore::new(Arc::new(sqlite)));
     let orchestrator = Arc::new(LocalOrchestrator::with_definition(STATE_MACHINE_ASL, clock.clone(), 4).unwrap());
+    let blobs: Arc<dyn interview::ports::BlobStore> =
+        Arc::new(FsBlobStore::new(&dir.path().join("blobs"), "local").unwrap());
     let services = Arc::new(Services {
         store: metered.clone(),
-        blobs: Arc::new(FsBlobStore::new(&dir.path().join("blobs"), "local").unwrap()),
+        blobs: blobs.clone(),
         orchestrator: orchestrator.clone(),
-        transcriber: transcriber_for(&settings),
+        transcriber: transcriber_for(&settings, blobs.clone(), None),
         analyzer: analyzer.unwrap_or_else(|| analyzer_for(&settings)),
         settings,
         clock,
