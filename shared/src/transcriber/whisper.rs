@@ -19,7 +19,9 @@
 //!   (Whisper's known loop on silence and noise).
 //!
 //! The model is loaded once per process per model directory and shared; each transcription runs
-//! on a blocking thread, so the async runtime keeps serving other work meanwhile.
+//! on a blocking thread, so the async runtime keeps serving other work meanwhile. Jobs run in
+//! the background, one at a time; `start` waits a minute for short recordings, and longer ones
+//! are polled through the state machine's Wait → check loop (see [`WhisperTranscriber`]).
 
 use super::audio::{decode_file, Audio, TARGET_RATE};
 use super::segment::{speaker_turns, Recognized};
@@ -408,8 +410,9 @@ fn byte_decoder() -> &'static std::collections::HashMap<char, u8> {
 /// Whisper's log-mel front end.
 struct MelFeatures {
     n_mels: usize,
-    /// `n_mels × (N_FFT / 2 + 1)`, row-major.
-    filters: Vec<f32>,
+    /// Per mel band, the first FFT bin it covers and its non-zero weights from there (each
+    /// triangle spans a few bins, so this is ~20× less work than the dense matrix).
+    filters: Vec<(usize, Vec<f32>)>,
     window: Vec<f32>,
     fft: Arc<dyn rustfft::Fft<f32>>,
 }
@@ -421,7 +424,7 @@ impl MelFeatures {
             .collect();
         Self {
             n_mels,
-            filters: mel_filters(f64::from(TARGET_RATE), N_FFT, n_mels),
+            filters: sparse(&mel_filters(f64::from(TARGET_RATE), N_FFT, n_mels), N_FFT / 2 + 1),
             window,
             fft: rustfft::FftPlanner::new().plan_fft_forward(N_FFT),
         }
@@ -456,9 +459,8 @@ impl MelFeatures {
             for (p, c) in power.iter_mut().zip(&buffer) {
                 *p = c.norm_sqr();
             }
-            for m in 0..self.n_mels {
-                let row = &self.filters[m * bins..(m + 1) * bins];
-                let energy: f32 = row.iter().zip(&power).map(|(w, p)| w * p).sum();
+            for (m, (first, weights)) in self.filters.iter().enumerate() {
+                let energy: f32 = weights.iter().zip(&power[*first..]).map(|(w, p)| w * p).sum();
                 out[m * N_FRAMES + frame] = energy.max(1e-10).log10();
             }
         }
@@ -468,6 +470,18 @@ impl MelFeatures {
         }
         out
     }
+}
+
+/// Each row of a dense `rows × bins` matrix as (first non-zero column, weights up to the last).
+fn sparse(dense: &[f32], bins: usize) -> Vec<(usize, Vec<f32>)> {
+    dense
+        .chunks(bins)
+        .map(|row| {
+            let first = row.iter().position(|w| *w != 0.0).unwrap_or(0);
+            let last = row.iter().rposition(|w| *w != 0.0).map_or(first, |i| i + 1);
+            (first, row[first..last].to_vec())
+        })
+        .collect()
 }
 
 /// Slaney-scale mel filters with Slaney area normalisation (librosa's default, as Whisper uses).
@@ -510,24 +524,55 @@ fn mel_filters(sample_rate: f64, n_fft: usize, n_mels: usize) -> Vec<f32> {
     filters
 }
 
-/// [`Transcriber`] running Whisper in-process: `start` does the whole job and returns
-/// `Completed` (the state machine then goes straight on to extract).
+/// How long `start` waits for a job before handing it to the state machine's poll loop.
+pub const INLINE_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// What a job channel holds: `None` while it runs, then its result.
+type JobResult = Option<Result<TranscriptionState, ProviderError>>;
+
+/// [`Transcriber`] running Whisper in-process, one job at a time per process.
+///
+/// `start` launches the job in the background and waits up to [`INLINE_WAIT`] for it: short
+/// recordings complete right there; longer ones return `InProgress` and the state machine's
+/// Wait → check loop polls them like an Amazon Transcribe job. So a long recording is never cut
+/// by the transcribe task's own timeout, and each check refreshes the interview's heartbeat.
+/// Jobs queue behind one another (two at once would only fight over the same cores). A check
+/// for a job this process does not know (it restarted) starts it again.
+#[derive(Clone)]
 pub struct WhisperTranscriber {
+    inner: Arc<Inner>,
+    inline_wait: std::time::Duration,
+}
+
+struct Inner {
     blobs: Arc<dyn BlobStore>,
     config: WhisperConfig,
     limits: DurationLimits,
     max_bytes: u64,
+    jobs: Mutex<std::collections::HashMap<String, tokio::sync::watch::Receiver<JobResult>>>,
+    one_at_a_time: tokio::sync::Semaphore,
 }
 
 impl WhisperTranscriber {
     /// Transcribes recordings from `blobs` with the model in `config`.
     pub fn new(blobs: Arc<dyn BlobStore>, config: WhisperConfig, limits: DurationLimits, max_bytes: u64) -> Self {
         Self {
-            blobs,
-            config,
-            limits,
-            max_bytes,
+            inner: Arc::new(Inner {
+                blobs,
+                config,
+                limits,
+                max_bytes,
+                jobs: Mutex::new(Default::default()),
+                one_at_a_time: tokio::sync::Semaphore::new(1),
+            }),
+            inline_wait: INLINE_WAIT,
         }
+    }
+
+    /// The same, waiting at most `wait` in `start` before answering `InProgress`.
+    pub fn with_inline_wait(mut self, wait: std::time::Duration) -> Self {
+        self.inline_wait = wait;
+        self
     }
 
     /// The transcriber the settings ask for.
@@ -540,10 +585,57 @@ impl WhisperTranscriber {
         )
     }
 
+    /// The job's channel, launching the job if this process has none under that name.
+    fn job(&self, request: &TranscriptionRequest) -> tokio::sync::watch::Receiver<JobResult> {
+        let mut jobs = self.inner.jobs.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(rx) = jobs.get(&request.job_name) {
+            return rx.clone();
+        }
+        let (tx, rx) = tokio::sync::watch::channel(None);
+        jobs.insert(request.job_name.clone(), rx.clone());
+        let this = self.clone();
+        let request = request.clone();
+        tokio::spawn(async move {
+            let result = match this.inner.one_at_a_time.acquire().await {
+                Ok(_permit) => this.run(&request).await,
+                Err(_) => Err(internal("the transcription queue was closed".into())),
+            };
+            let _ = tx.send(Some(result));
+        });
+        rx
+    }
+
+    /// Waits up to `wait` for the job; a finished job is forgotten once its result is returned.
+    async fn outcome(
+        &self,
+        request: &TranscriptionRequest,
+        wait: std::time::Duration,
+    ) -> Result<TranscriptionState, ProviderError> {
+        let mut rx = self.job(request);
+        let finished = tokio::time::timeout(wait, rx.wait_for(|r| r.is_some())).await;
+        let result = match finished {
+            Ok(Ok(value)) => value.clone(),
+            Ok(Err(_)) => Some(Err(internal("the transcription task ended without a result".into()))),
+            Err(_) => None,
+        };
+        match result {
+            Some(result) => {
+                self.inner
+                    .jobs
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&request.job_name);
+                result
+            }
+            None => Ok(TranscriptionState::InProgress),
+        }
+    }
+
     async fn run(&self, request: &TranscriptionRequest) -> Result<TranscriptionState, ProviderError> {
+        let inner = &self.inner;
         // Fail fast, before downloading anything, when the model is not there.
         let model = {
-            let config = self.config.clone();
+            let config = inner.config.clone();
             tokio::task::spawn_blocking(move || WhisperModel::shared(&config))
                 .await
                 .map_err(|e| internal(format!("the model loader panicked: {e}")))??
@@ -551,8 +643,9 @@ impl WhisperTranscriber {
         let format = MediaFormat::from_mime_type(&request.media_format);
         let dir = tempfile::tempdir().map_err(|e| internal(format!("cannot create a temporary folder: {e}")))?;
         let path = dir.path().join("media");
-        self.blobs
-            .download_to(&request.media_key, &path, self.max_bytes)
+        inner
+            .blobs
+            .download_to(&request.media_key, &path, inner.max_bytes)
             .await
             .map_err(|e| match e {
                 BlobError::NotFound(_) => input(format!(
@@ -565,8 +658,8 @@ impl WhisperTranscriber {
                 },
                 e => internal(e.to_string()),
             })?;
-        let config = self.config.clone();
-        let limits = self.limits.clone();
+        let config = inner.config.clone();
+        let limits = inner.limits.clone();
         let job = request.job_name.clone();
         tokio::task::spawn_blocking(move || transcribe_file(&model, &config, &limits, &path, format, &job))
             .await
@@ -656,12 +749,11 @@ impl Transcriber for WhisperTranscriber {
     }
 
     async fn start(&self, request: &TranscriptionRequest) -> Result<TranscriptionState, ProviderError> {
-        self.run(request).await
+        self.outcome(request, self.inline_wait).await
     }
 
     async fn check(&self, request: &TranscriptionRequest) -> Result<TranscriptionState, ProviderError> {
-        // In-process jobs finish in `start`; a check (a replayed execution) simply redoes it.
-        self.run(request).await
+        self.outcome(request, std::time::Duration::from_millis(200)).await
     }
 }
 
