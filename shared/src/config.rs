@@ -90,6 +90,22 @@ pub struct Settings {
     pub local_executions: LocalExecutions,
     /// Embedded backend only: how many executions run at once.
     pub local_concurrency: usize,
+    /// Shortest recording accepted, in seconds (`MIN_MEDIA_SECONDS`; Amazon Transcribe needs 0.5).
+    pub min_media_seconds: f64,
+    /// Longest recording accepted, in seconds (`MAX_MEDIA_SECONDS`; Amazon Transcribe takes 4 h).
+    pub max_media_seconds: f64,
+    /// Amazon Transcribe's language (`TRANSCRIBE_LANGUAGE`, e.g. `en-US`); `None` lets it identify the language.
+    pub transcribe_language: Option<String>,
+    /// Most speakers Amazon Transcribe tells apart (`TRANSCRIBE_MAX_SPEAKERS`, 2–30).
+    pub transcribe_max_speakers: u32,
+    /// The offline Whisper model: `base`, `tiny.en`, or a directory holding a CTranslate2 model (`WHISPER_MODEL`).
+    pub whisper_model: String,
+    /// Where `scripts/setup-whisper.sh` installs models (`WHISPER_MODELS_DIR`, default `<data dir>/models`).
+    pub whisper_models_dir: PathBuf,
+    /// Whisper's language (`WHISPER_LANGUAGE`, e.g. `en`); `None` detects it (multilingual models only).
+    pub whisper_language: Option<String>,
+    /// CPU threads Whisper uses (`WHISPER_THREADS`; 0 = one per core).
+    pub whisper_threads: usize,
 }
 
 /// What the embedded orchestrator does with a started execution.
@@ -201,6 +217,20 @@ impl Settings {
                 },
             }
         };
+        let seconds_f64 = |name: &'static str, default: f64| -> Result<f64, ConfigError> {
+            match get(name) {
+                None => Ok(default),
+                Some(v) => v
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|s| s.is_finite() && *s >= 0.0)
+                    .ok_or(ConfigError::Invalid {
+                        name,
+                        value: v,
+                        hint: "a number of seconds, e.g. 0.5 or 14400",
+                    }),
+            }
+        };
         let secs = |name: &'static str, default: u64| -> Result<Duration, ConfigError> {
             number(name, default, "a whole number of seconds").map(Duration::from_secs)
         };
@@ -238,6 +268,33 @@ impl Settings {
             },
             local_concurrency: number("INTERVIEWS_LOCAL_CONCURRENCY", 4, "a whole number of executions")?.max(1)
                 as usize,
+            min_media_seconds: seconds_f64("MIN_MEDIA_SECONDS", 0.5)?,
+            max_media_seconds: seconds_f64("MAX_MEDIA_SECONDS", 4.0 * 3600.0)?,
+            transcribe_language: match get("TRANSCRIBE_LANGUAGE") {
+                None => Some("en-US".to_string()),
+                Some(v) if v.eq_ignore_ascii_case("auto") => None,
+                Some(v) => Some(v),
+            },
+            transcribe_max_speakers: match number(
+                "TRANSCRIBE_MAX_SPEAKERS",
+                4,
+                "a whole number of speakers from 2 to 30",
+            )? {
+                n @ 2..=30 => n as u32,
+                n => {
+                    return Err(ConfigError::Invalid {
+                        name: "TRANSCRIBE_MAX_SPEAKERS",
+                        value: n.to_string(),
+                        hint: "a whole number of speakers from 2 to 30 (Amazon Transcribe's range)",
+                    })
+                }
+            },
+            whisper_model: get("WHISPER_MODEL").unwrap_or_else(|| "base".into()),
+            whisper_models_dir: get("WHISPER_MODELS_DIR").map(PathBuf::from).unwrap_or_else(|| {
+                PathBuf::from(get("INTERVIEWS_DATA_DIR").unwrap_or_else(|| DEFAULT_DATA_DIR.into())).join("models")
+            }),
+            whisper_language: get("WHISPER_LANGUAGE").filter(|v| !v.eq_ignore_ascii_case("auto")),
+            whisper_threads: number("WHISPER_THREADS", 0, "a whole number of threads (0 = one per core)")? as usize,
         })
     }
 
@@ -327,6 +384,33 @@ mod tests {
             .unwrap()
             .require_state_machine()
             .is_ok());
+    }
+
+    #[test]
+    fn speech_settings_have_defaults_and_are_validated() {
+        let s = Settings::from_vars(&HashMap::new()).unwrap();
+        assert_eq!((s.min_media_seconds, s.max_media_seconds), (0.5, 14_400.0));
+        assert_eq!(s.transcribe_language.as_deref(), Some("en-US"));
+        assert_eq!(s.transcribe_max_speakers, 4);
+        assert_eq!(s.whisper_model, "base");
+        assert_eq!(s.whisper_models_dir, PathBuf::from(".data/models"));
+        assert_eq!(s.whisper_language, None);
+        let s = Settings::from_vars(&vars(&[
+            ("INTERVIEWS_DATA_DIR", "/srv/interviews"),
+            ("TRANSCRIBE_LANGUAGE", "auto"),
+            ("TRANSCRIBE_MAX_SPEAKERS", "3"),
+            ("WHISPER_LANGUAGE", "de"),
+            ("MIN_MEDIA_SECONDS", "2.5"),
+        ]))
+        .unwrap();
+        assert_eq!(s.whisper_models_dir, PathBuf::from("/srv/interviews/models"));
+        assert_eq!(s.transcribe_language, None);
+        assert_eq!(s.transcribe_max_speakers, 3);
+        assert_eq!(s.whisper_language.as_deref(), Some("de"));
+        assert_eq!(s.min_media_seconds, 2.5);
+        let err = Settings::from_vars(&vars(&[("TRANSCRIBE_MAX_SPEAKERS", "40")])).unwrap_err();
+        assert!(err.to_string().starts_with("TRANSCRIBE_MAX_SPEAKERS=\"40\""), "{err}");
+        assert!(Settings::from_vars(&vars(&[("MAX_MEDIA_SECONDS", "-1")])).is_err());
     }
 
     #[test]

@@ -4,8 +4,24 @@
 //! decides from magic bytes alone: [`sniff`] reads a prefix of at most [`SNIFF_BYTES`] and says
 //! whether it is a supported recording, text (possibly a transcript), or something else — in
 //! which case it says what the file looks like, so the interview's error message is useful.
+//!
+//! A recording is then probed ([`probe`]): its container is opened with symphonia, the audio
+//! track found, its duration read from the headers (WAV data size, FLAC STREAMINFO, MP3
+//! Xing/Info, MP4 `mdhd`, Matroska `Duration`), or, where the headers do not say, from the
+//! packets' own durations (demuxed, not decoded), or, when only a prefix of a large file was
+//! read, estimated from the prefix's bitrate. The first packets are decoded too, so a file with
+//! the right magic bytes but garbage after them is refused with a message naming the problem.
+//! [`DurationLimits`] then holds the duration against the speech engine's limits (Amazon
+//! Transcribe: 0.5 s to 4 h) and the configured ones.
 
 use serde::{Deserialize, Serialize};
+use std::path::Path;
+use symphonia::core::codecs::{CodecType, DecoderOptions, CODEC_TYPE_NULL};
+use symphonia::core::errors::Error as SymphoniaError;
+use symphonia::core::formats::{FormatOptions, FormatReader};
+use symphonia::core::io::{MediaSource, MediaSourceStream, ReadOnlySource};
+use symphonia::core::meta::MetadataOptions;
+use symphonia::core::probe::Hint;
 
 /// How many leading bytes [`sniff`] needs; read this much (or the whole file if smaller).
 pub const SNIFF_BYTES: u64 = 4096;
@@ -60,6 +76,24 @@ impl MediaFormat {
     /// Whether the container is usually video (the item's `source.kind` is then `video`).
     pub fn is_video(self) -> bool {
         matches!(self, MediaFormat::Mp4 | MediaFormat::Webm)
+    }
+}
+
+impl MediaFormat {
+    /// The format a MIME type names, as [`MediaFormat::mime_type`] writes them (plus common
+    /// aliases such as `audio/x-wav`, `audio/mp3`, `audio/x-m4a`); also accepts the short names.
+    pub fn from_mime_type(mime: &str) -> Option<MediaFormat> {
+        let mime = mime.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        Some(match mime.as_str() {
+            "audio/wav" | "audio/x-wav" | "audio/wave" | "audio/vnd.wave" | "wav" => MediaFormat::Wav,
+            "audio/mpeg" | "audio/mp3" | "mp3" => MediaFormat::Mp3,
+            "audio/mp4" | "audio/x-m4a" | "audio/m4a" | "m4a" => MediaFormat::M4a,
+            "video/mp4" | "video/quicktime" | "mp4" => MediaFormat::Mp4,
+            "audio/flac" | "audio/x-flac" | "flac" => MediaFormat::Flac,
+            "audio/ogg" | "application/ogg" | "audio/opus" | "ogg" => MediaFormat::Ogg,
+            "video/webm" | "audio/webm" | "video/x-matroska" | "audio/x-matroska" | "webm" => MediaFormat::Webm,
+            _ => return None,
+        })
     }
 }
 
@@ -213,6 +247,431 @@ fn is_text(prefix: &[u8]) -> bool {
         Ok(_) => true,
         // `error_len() == None` means the input ended inside a character: the prefix cut it.
         Err(err) => err.error_len().is_none(),
+    }
+}
+
+/// How many leading bytes [`probe`] is given for a large object: enough for every header the
+/// supported containers put first, and for a bitrate estimate when the header has no duration.
+pub const PROBE_BYTES: u64 = 1 << 20;
+
+/// Where a probed duration came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DurationSource {
+    /// The container or stream header states it.
+    Header,
+    /// Summed from the durations of every packet in the file.
+    Packets,
+    /// Extrapolated from the bitrate of the packets in a prefix of the file (±20 % or so).
+    Estimate,
+}
+
+/// What probing a recording found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MediaInfo {
+    /// The sniffed container.
+    pub format: MediaFormat,
+    /// The audio codec's short name (`pcm_s16le`, `mp3`, `aac`, `vorbis`, `flac`, `opus`, …).
+    pub codec: String,
+    /// Samples per second, when the headers say.
+    pub sample_rate: Option<u32>,
+    /// Channel count, when the headers say.
+    pub channels: Option<usize>,
+    /// Seconds of audio, when known.
+    pub duration: Option<f64>,
+    /// Where [`MediaInfo::duration`] came from (meaningless when it is `None`).
+    pub duration_source: DurationSource,
+    /// Whether this build can decode the codec (the offline engine needs it; Amazon Transcribe
+    /// decodes on its side and takes e.g. Opus, which symphonia cannot).
+    pub decodable: bool,
+}
+
+/// Why a recording could not be read. Displays as the end of a sentence that starts with
+/// "the recording …", e.g. "looks like a WAV file but its header is damaged (missing fmt chunk)".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MediaError {
+    /// The container could not be opened.
+    #[error("looks like {} file but could not be opened: {detail}. It may be damaged or cut short; export it again", article(*.format))]
+    Unreadable {
+        /// The sniffed container.
+        format: MediaFormat,
+        /// What the demuxer said.
+        detail: String,
+    },
+    /// The container opened, but its audio did not decode.
+    #[error("is {} file whose {codec} audio does not decode: {detail}. It is probably damaged; export it again", article(*.format))]
+    Corrupt {
+        /// The sniffed container.
+        format: MediaFormat,
+        /// The codec.
+        codec: String,
+        /// What the decoder said.
+        detail: String,
+    },
+    /// The container has no audio track (e.g. a silent screen recording).
+    #[error("is {} file without an audio track; there is nothing to transcribe", article(*.format))]
+    NoAudioTrack {
+        /// The sniffed container.
+        format: MediaFormat,
+    },
+    /// The audio track holds no audio data.
+    #[error("is {} file whose audio track is empty", article(*.format))]
+    NoAudio {
+        /// The sniffed container.
+        format: MediaFormat,
+    },
+    /// Reading a local file failed.
+    #[error("could not be read from disk: {0}")]
+    Io(String),
+}
+
+/// "a WAV", "an MP3", … for messages.
+fn article(format: MediaFormat) -> String {
+    let name = format.as_str().to_ascii_uppercase();
+    let vowel_sound = matches!(
+        format,
+        MediaFormat::Mp3 | MediaFormat::Mp4 | MediaFormat::M4a | MediaFormat::Flac
+    );
+    format!("{} {name}", if vowel_sound { "an" } else { "a" })
+}
+
+/// What [`probe`] reads.
+#[derive(Debug, Clone, Copy)]
+pub enum ProbeInput<'a> {
+    /// The whole object.
+    Whole(&'a [u8]),
+    /// The first bytes of an object of `total` bytes.
+    Prefix {
+        /// The bytes read.
+        bytes: &'a [u8],
+        /// The object's size.
+        total: u64,
+    },
+    /// A local file.
+    File(&'a Path),
+}
+
+/// How many packets [`probe`] decodes to tell a damaged file from a good one.
+const CHECK_PACKETS: usize = 24;
+
+/// An opened container positioned at its first packet, and the audio track to read.
+pub(crate) struct OpenedMedia {
+    pub(crate) reader: Box<dyn FormatReader>,
+    pub(crate) track_id: u32,
+    pub(crate) codec: CodecType,
+    pub(crate) params: symphonia::core::codecs::CodecParameters,
+}
+
+/// Opens `source` as `format` and picks its first audio track.
+pub(crate) fn open(source: Box<dyn MediaSource>, format: MediaFormat) -> Result<OpenedMedia, MediaError> {
+    let stream = MediaSourceStream::new(source, Default::default());
+    let mut hint = Hint::new();
+    hint.with_extension(match format {
+        MediaFormat::M4a | MediaFormat::Mp4 => "mp4",
+        MediaFormat::Webm => "mkv",
+        other => other.as_str(),
+    });
+    let options = FormatOptions {
+        enable_gapless: true,
+        ..Default::default()
+    };
+    let probed = symphonia::default::get_probe()
+        .format(&hint, stream, &options, &MetadataOptions::default())
+        .map_err(|e| MediaError::Unreadable {
+            format,
+            detail: describe(&e),
+        })?;
+    let reader = probed.format;
+    let track = reader
+        .tracks()
+        .iter()
+        .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
+        .ok_or(MediaError::NoAudioTrack { format })?;
+    Ok(OpenedMedia {
+        track_id: track.id,
+        codec: track.codec_params.codec,
+        params: track.codec_params.clone(),
+        reader,
+    })
+}
+
+/// A short, lower-case description of a symphonia error.
+pub(crate) fn describe(err: &SymphoniaError) -> String {
+    match err {
+        SymphoniaError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            "the data ends unexpectedly".to_string()
+        }
+        SymphoniaError::IoError(e) => e.to_string(),
+        SymphoniaError::DecodeError(m) => format!("malformed data ({m})"),
+        SymphoniaError::Unsupported(m) => format!("unsupported feature ({m})"),
+        SymphoniaError::LimitError(m) => format!("a safety limit was reached ({m})"),
+        SymphoniaError::SeekError(_) => "the stream cannot be seeked".to_string(),
+        SymphoniaError::ResetRequired => "the stream changed its parameters midway".to_string(),
+    }
+}
+
+/// Whether a demuxing error just means "no more data" (the end of a file or of a prefix).
+pub(crate) fn is_end_of_data(err: &SymphoniaError) -> bool {
+    matches!(err, SymphoniaError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof)
+}
+
+/// The codec's short name, also for codecs this build cannot decode.
+pub(crate) fn codec_name(codec: CodecType) -> String {
+    use symphonia::core::codecs as c;
+    if let Some(descriptor) = symphonia::default::get_codecs().get_codec(codec) {
+        return descriptor.short_name.to_string();
+    }
+    let name = match codec {
+        c::CODEC_TYPE_OPUS => "opus",
+        c::CODEC_TYPE_ALAC => "alac",
+        c::CODEC_TYPE_EAC3 => "eac3",
+        c::CODEC_TYPE_WMA => "wma",
+        c::CODEC_TYPE_SPEEX => "speex",
+        c::CODEC_TYPE_MP1 => "mp1",
+        c::CODEC_TYPE_MP2 => "mp2",
+        _ => "an unknown codec",
+    };
+    name.to_string()
+}
+
+/// Seconds in `ts` units of the track's time base (or its sample rate).
+pub(crate) fn seconds(params: &symphonia::core::codecs::CodecParameters, ts: u64) -> Option<f64> {
+    if let Some(tb) = params.time_base {
+        let t = tb.calc_time(ts);
+        return Some(t.seconds as f64 + t.frac);
+    }
+    params.sample_rate.map(|rate| ts as f64 / f64::from(rate))
+}
+
+/// Opens a recording, finds its audio track and duration, and decodes its first packets.
+///
+/// `format` is what [`sniff`] found. A prefix is read as a stream that cannot seek, so readers
+/// that would look at the end of the file (Ogg) do not mistake the prefix's end for the file's.
+/// Errors name what is wrong for a person; a codec this build cannot decode is not an error
+/// ([`MediaInfo::decodable`] is false), since the cloud engine may still take it.
+pub fn probe(input: ProbeInput<'_>, format: MediaFormat) -> Result<MediaInfo, MediaError> {
+    let (source, whole, total): (Box<dyn MediaSource>, bool, u64) = match input {
+        ProbeInput::Whole(bytes) => (Box::new(std::io::Cursor::new(bytes.to_vec())), true, bytes.len() as u64),
+        ProbeInput::Prefix { bytes, total } if bytes.len() as u64 >= total => {
+            (Box::new(std::io::Cursor::new(bytes.to_vec())), true, bytes.len() as u64)
+        }
+        ProbeInput::Prefix { bytes, total } => (
+            Box::new(ReadOnlySource::new(std::io::Cursor::new(bytes.to_vec()))),
+            false,
+            total,
+        ),
+        ProbeInput::File(path) => {
+            let file = std::fs::File::open(path).map_err(|e| MediaError::Io(e.to_string()))?;
+            let len = file.metadata().map(|m| m.len()).unwrap_or_default();
+            (Box::new(file), true, len)
+        }
+    };
+    let mut media = open(source, format)?;
+    let codec = codec_name(media.codec);
+    let header_duration = media
+        .params
+        .n_frames
+        .filter(|&n| n > 0)
+        .and_then(|n| seconds(&media.params, n));
+    let mut decoder = symphonia::default::get_codecs()
+        .make(&media.params, &DecoderOptions::default())
+        .ok();
+    let decodable = decoder.is_some();
+
+    // Demux the whole file (cheap: no decoding) when the header has no duration; otherwise
+    // only as far as the decode check needs.
+    let mut packets = 0usize;
+    let mut packet_ts = 0u64;
+    let mut packet_bytes = 0u64;
+    let mut decoded_ok = 0usize;
+    let mut decoded_spec = None;
+    let mut decode_failures = 0usize;
+    let mut first_failure = None;
+    loop {
+        if header_duration.is_some() && packets >= CHECK_PACKETS {
+            break;
+        }
+        let packet = match media.reader.next_packet() {
+            Ok(p) => p,
+            Err(e) if is_end_of_data(&e) => break,
+            Err(SymphoniaError::ResetRequired) => break,
+            Err(e) => {
+                if packets == 0 {
+                    return Err(MediaError::Unreadable {
+                        format,
+                        detail: describe(&e),
+                    });
+                }
+                // Garbage after good audio: the offline engine stops there; the cloud engine
+                // decides for itself. The packets so far still give a (shorter) duration.
+                tracing::warn!(error = %e, packets, "the recording has unreadable data after its first packets");
+                break;
+            }
+        };
+        if packet.track_id() != media.track_id {
+            continue;
+        }
+        packets += 1;
+        packet_ts += packet.dur;
+        packet_bytes += packet.data.len() as u64;
+        if packets <= CHECK_PACKETS {
+            if let Some(decoder) = decoder.as_mut() {
+                match decoder.decode(&packet) {
+                    Ok(audio) => {
+                        decoded_ok += 1;
+                        decoded_spec.get_or_insert(*audio.spec());
+                    }
+                    Err(e) => {
+                        decode_failures += 1;
+                        first_failure.get_or_insert_with(|| describe(&e));
+                    }
+                }
+            }
+        }
+    }
+    if packets == 0 {
+        return Err(MediaError::NoAudio { format });
+    }
+    if decodable && decoded_ok == 0 || decode_failures > decoded_ok {
+        return Err(MediaError::Corrupt {
+            format,
+            codec,
+            detail: first_failure.unwrap_or_else(|| "no packet decoded".into()),
+        });
+    }
+    let packets_duration = seconds(&media.params, packet_ts);
+    let (duration, duration_source) = match (header_duration, whole) {
+        (Some(d), _) => (Some(d), DurationSource::Header),
+        (None, true) => (packets_duration, DurationSource::Packets),
+        (None, false) => {
+            let estimate = packets_duration
+                .filter(|_| packet_bytes > 0)
+                .map(|d| d * total as f64 / packet_bytes as f64);
+            (estimate, DurationSource::Estimate)
+        }
+    };
+    Ok(MediaInfo {
+        format,
+        codec,
+        sample_rate: media.params.sample_rate.or(decoded_spec.map(|s| s.rate)),
+        channels: media
+            .params
+            .channels
+            .map(|c| c.count())
+            .or(decoded_spec.map(|s| s.channels.count())),
+        duration,
+        duration_source,
+        decodable,
+    })
+}
+
+/// Amazon Transcribe's shortest accepted recording, in seconds.
+pub const TRANSCRIBE_MIN_SECONDS: f64 = 0.5;
+/// Amazon Transcribe's longest accepted recording (4 hours), in seconds.
+pub const TRANSCRIBE_MAX_SECONDS: f64 = 4.0 * 3600.0;
+/// Amazon Transcribe's largest accepted media file, in bytes.
+pub const TRANSCRIBE_MAX_BYTES: u64 = 2_000_000_000;
+
+/// One bound on a recording's duration and who set it, for the message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DurationBound {
+    /// Seconds.
+    pub seconds: f64,
+    /// Who needs it: `Amazon Transcribe`, or the setting's name.
+    pub set_by: String,
+}
+
+/// The shortest and longest recording the configured speech engine takes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DurationLimits {
+    /// The shortest.
+    pub min: DurationBound,
+    /// The longest.
+    pub max: DurationBound,
+}
+
+impl DurationLimits {
+    /// The configured bounds (`MIN_MEDIA_SECONDS`, `MAX_MEDIA_SECONDS`), tightened to Amazon
+    /// Transcribe's own (0.5 s to 4 h) when it is the engine.
+    pub fn new(configured_min: f64, configured_max: f64, amazon_transcribe: bool) -> Self {
+        let bound = |seconds: f64, set_by: &str| DurationBound {
+            seconds,
+            set_by: set_by.to_string(),
+        };
+        let mut min = bound(configured_min, "MIN_MEDIA_SECONDS");
+        let mut max = bound(configured_max, "MAX_MEDIA_SECONDS");
+        if amazon_transcribe {
+            if TRANSCRIBE_MIN_SECONDS >= min.seconds {
+                min = bound(TRANSCRIBE_MIN_SECONDS, "Amazon Transcribe");
+            }
+            if TRANSCRIBE_MAX_SECONDS <= max.seconds {
+                max = bound(TRANSCRIBE_MAX_SECONDS, "Amazon Transcribe");
+            }
+        }
+        Self { min, max }
+    }
+
+    /// The input error for a recording of `info`'s duration, if it is out of bounds. An
+    /// estimated duration is only refused when it is clearly (25 %) out of bounds; an unknown
+    /// one is left to the engine.
+    pub fn check(&self, info: &MediaInfo) -> Result<(), String> {
+        let Some(duration) = info.duration else {
+            return Ok(());
+        };
+        let slack = if info.duration_source == DurationSource::Estimate {
+            0.25
+        } else {
+            0.0
+        };
+        let about = if slack > 0.0 { "about " } else { "" };
+        let length = format!("the recording is {about}{} long", human_duration(duration));
+        if duration < self.min.seconds * (1.0 - slack) {
+            let limit = human_duration(self.min.seconds);
+            return Err(match self.min.set_by.as_str() {
+                "Amazon Transcribe" => {
+                    format!("{length}; Amazon Transcribe needs at least {limit}. Upload a longer recording")
+                }
+                setting => format!(
+                    "{length}, under the {limit} minimum set by {setting}. Upload a longer recording or lower {setting}"
+                ),
+            });
+        }
+        if duration > self.max.seconds * (1.0 + slack) {
+            let limit = human_duration(self.max.seconds);
+            return Err(match self.max.set_by.as_str() {
+                "Amazon Transcribe" => format!(
+                    "{length}; Amazon Transcribe takes at most {limit}. Split it into parts and upload them separately"
+                ),
+                setting => format!(
+                    "{length}, over the {limit} maximum set by {setting}. Split it into parts and upload them \
+                     separately, or raise {setting}"
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// `0.2 s`, `12.5 s`, `3 min 20 s`, `4 h 12 min`.
+pub fn human_duration(seconds: f64) -> String {
+    if seconds < 60.0 {
+        let rounded = (seconds * 10.0).round() / 10.0;
+        if rounded.fract() == 0.0 {
+            format!("{rounded:.0} s")
+        } else {
+            format!("{rounded:.1} s")
+        }
+    } else if seconds < 3600.0 {
+        let s = seconds.round() as u64;
+        match s % 60 {
+            0 => format!("{} min", s / 60),
+            rest => format!("{} min {rest} s", s / 60),
+        }
+    } else {
+        let m = (seconds / 60.0).round() as u64;
+        match m % 60 {
+            0 => format!("{} h", m / 60),
+            rest => format!("{} h {rest} min", m / 60),
+        }
     }
 }
 
@@ -421,5 +880,237 @@ mod tests {
         assert_eq!(MediaFormat::Webm.mime_type(), "video/webm");
         assert_eq!(MediaFormat::M4a.to_string(), "m4a");
         assert_eq!(serde_json::to_string(&MediaFormat::Flac).unwrap(), "\"flac\"");
+    }
+
+    /// A 16-bit PCM WAV of `seconds` of a 440 Hz tone.
+    pub(crate) fn wav(rate: u32, channels: u16, seconds: f64) -> Vec<u8> {
+        let frames = (f64::from(rate) * seconds) as u32;
+        let data_len = frames * u32::from(channels) * 2;
+        let mut out = Vec::with_capacity(44 + data_len as usize);
+        out.extend_from_slice(b"RIFF");
+        out.extend_from_slice(&(36 + data_len).to_le_bytes());
+        out.extend_from_slice(b"WAVEfmt ");
+        out.extend_from_slice(&16u32.to_le_bytes());
+        out.extend_from_slice(&1u16.to_le_bytes());
+        out.extend_from_slice(&channels.to_le_bytes());
+        out.extend_from_slice(&rate.to_le_bytes());
+        out.extend_from_slice(&(rate * u32::from(channels) * 2).to_le_bytes());
+        out.extend_from_slice(&(channels * 2).to_le_bytes());
+        out.extend_from_slice(&16u16.to_le_bytes());
+        out.extend_from_slice(b"data");
+        out.extend_from_slice(&data_len.to_le_bytes());
+        for i in 0..frames {
+            let v = ((2.0 * std::f64::consts::PI * 440.0 * f64::from(i) / f64::from(rate)).sin() * 8000.0) as i16;
+            for _ in 0..channels {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        out
+    }
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = format!("{}/tests/fixtures/media/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    fn probed(bytes: &[u8]) -> MediaInfo {
+        let Sniffed::Media(format) = sniff(bytes) else {
+            panic!("not media: {:?}", sniff(bytes));
+        };
+        probe(ProbeInput::Whole(bytes), format).unwrap_or_else(|e| panic!("{format}: {e}"))
+    }
+
+    #[test]
+    fn every_container_gives_its_duration_from_the_header() {
+        for (name, codec) in [
+            ("tone.flac", "flac"),
+            ("tone.mp3", "mp3"),
+            ("tone.m4a", "aac"),
+            ("tone.ogg", "vorbis"),
+            ("tone-opus.ogg", "opus"),
+            ("tone.webm", "opus"),
+        ] {
+            let info = probed(&fixture(name));
+            let duration = info.duration.unwrap_or_else(|| panic!("{name}: no duration"));
+            assert!((duration - 1.5).abs() < 0.06, "{name}: {duration}");
+            assert_eq!(info.codec, codec, "{name}");
+            assert_eq!(info.decodable, codec != "opus", "{name}");
+            if info.decodable {
+                assert_eq!(info.channels, Some(2), "{name}");
+            }
+        }
+        let info = probed(&wav(16_000, 1, 2.25));
+        assert_eq!(
+            (info.duration, info.duration_source),
+            (Some(2.25), DurationSource::Header)
+        );
+        assert_eq!(
+            (info.codec.as_str(), info.sample_rate, info.channels),
+            ("pcm_s16le", Some(16_000), Some(1))
+        );
+    }
+
+    #[test]
+    fn without_a_header_duration_the_packets_tell_or_a_prefix_estimates() {
+        let bytes = fixture("tone-no-xing.mp3");
+        let info = probed(&bytes);
+        assert!((info.duration.unwrap() - 1.5).abs() < 0.1, "{info:?}");
+        // A prefix of an Ogg file cannot seek to its last page: the bitrate gives an estimate.
+        let path = format!("{}/../samples/support-call.ogg", env!("CARGO_MANIFEST_DIR"));
+        let ogg = std::fs::read(path).unwrap();
+        let whole = probed(&ogg).duration.unwrap();
+        let info = probe(
+            ProbeInput::Prefix {
+                bytes: &ogg[..ogg.len() / 3],
+                total: ogg.len() as u64,
+            },
+            MediaFormat::Ogg,
+        )
+        .unwrap();
+        assert_eq!(info.duration_source, DurationSource::Estimate);
+        let estimate = info.duration.unwrap();
+        assert!((estimate - whole).abs() < whole * 0.25, "{estimate} vs {whole}");
+    }
+
+    #[test]
+    fn a_large_wav_is_probed_from_its_first_megabyte() {
+        let bytes = wav(16_000, 1, 40.0);
+        assert!(bytes.len() as u64 > PROBE_BYTES);
+        let info = probe(
+            ProbeInput::Prefix {
+                bytes: &bytes[..PROBE_BYTES as usize],
+                total: bytes.len() as u64,
+            },
+            MediaFormat::Wav,
+        )
+        .unwrap();
+        assert_eq!(
+            (info.duration, info.duration_source),
+            (Some(40.0), DurationSource::Header)
+        );
+    }
+
+    #[test]
+    fn right_magic_with_garbage_after_is_refused_with_the_reason() {
+        let garbage: Vec<u8> = (0..4000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        for head in [
+            &b"RIFF\x24\x08\x00\x00WAVE"[..],
+            b"fLaC",
+            b"ID3\x04\x00\x00\x00\x00\x00\x00",
+            b"OggS",
+            b"\x00\x00\x00\x20ftypM4A ",
+        ] {
+            let mut bytes = head.to_vec();
+            bytes.extend_from_slice(&garbage);
+            let Sniffed::Media(format) = sniff(&bytes) else {
+                panic!("{head:?} should sniff as media");
+            };
+            let err = probe(ProbeInput::Whole(&bytes), format).unwrap_err();
+            let text = format!("the recording {err}");
+            assert!(
+                text.contains(&format.as_str().to_ascii_uppercase())
+                    && (text.contains("damaged") || text.contains("empty")),
+                "{format}: {text}"
+            );
+        }
+        // A FLAC file cut after its header: no audio.
+        let flac = fixture("tone.flac");
+        let err = probe(ProbeInput::Whole(&flac[..200]), MediaFormat::Flac).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                MediaError::NoAudio { .. } | MediaError::Unreadable { .. } | MediaError::Corrupt { .. }
+            ),
+            "{err:?}"
+        );
+        // Audio data replaced by garbage after a valid MP3 header frame.
+        let mut mp3 = fixture("tone.mp3");
+        let half = mp3.len() / 3;
+        for (i, b) in mp3[half..].iter_mut().enumerate() {
+            *b = garbage[i % garbage.len()];
+        }
+        // The first third decodes; the rest is skipped: still a (shorter) recording.
+        assert!(probe(ProbeInput::Whole(&mp3), MediaFormat::Mp3).is_ok());
+    }
+
+    #[test]
+    fn duration_limits_name_who_set_them() {
+        let info = |d: f64, source| MediaInfo {
+            format: MediaFormat::Wav,
+            codec: "pcm_s16le".into(),
+            sample_rate: Some(16_000),
+            channels: Some(1),
+            duration: Some(d),
+            duration_source: source,
+            decodable: true,
+        };
+        let amazon = DurationLimits::new(0.5, 4.0 * 3600.0, true);
+        assert_eq!(
+            amazon.check(&info(0.2, DurationSource::Header)).unwrap_err(),
+            "the recording is 0.2 s long; Amazon Transcribe needs at least 0.5 s. Upload a longer recording"
+        );
+        assert_eq!(
+            amazon
+                .check(&info(4.0 * 3600.0 + 720.0, DurationSource::Header))
+                .unwrap_err(),
+            "the recording is 4 h 12 min long; Amazon Transcribe takes at most 4 h. Split it into parts and upload \
+             them separately"
+        );
+        assert!(amazon.check(&info(0.5, DurationSource::Header)).is_ok());
+        let configured = DurationLimits::new(2.0, 3600.0, true);
+        assert_eq!(
+            configured.check(&info(1.0, DurationSource::Header)).unwrap_err(),
+            "the recording is 1 s long, under the 2 s minimum set by MIN_MEDIA_SECONDS. Upload a longer recording or \
+             lower MIN_MEDIA_SECONDS"
+        );
+        assert!(configured
+            .check(&info(5400.0, DurationSource::Header))
+            .unwrap_err()
+            .contains("over the 1 h maximum set by MAX_MEDIA_SECONDS"));
+        // Estimates get slack, and the message says "about".
+        assert!(configured.check(&info(4000.0, DurationSource::Estimate)).is_ok());
+        assert!(configured
+            .check(&info(5000.0, DurationSource::Estimate))
+            .unwrap_err()
+            .starts_with("the recording is about 1 h 23 min long"));
+        // The offline engine has only the configured limits.
+        let offline = DurationLimits::new(0.5, 8.0 * 3600.0, false);
+        assert!(offline.check(&info(5.0 * 3600.0, DurationSource::Header)).is_ok());
+        assert!(offline
+            .check(&info(0.1, DurationSource::Header))
+            .unwrap_err()
+            .contains("set by MIN_MEDIA_SECONDS"));
+    }
+
+    #[test]
+    fn human_durations() {
+        assert_eq!(human_duration(0.2), "0.2 s");
+        assert_eq!(human_duration(12.0), "12 s");
+        assert_eq!(human_duration(200.0), "3 min 20 s");
+        assert_eq!(human_duration(3600.0), "1 h");
+        assert_eq!(human_duration(15_120.0), "4 h 12 min");
+    }
+
+    #[test]
+    fn mime_types_map_back_to_formats() {
+        for f in [
+            MediaFormat::Wav,
+            MediaFormat::Mp3,
+            MediaFormat::M4a,
+            MediaFormat::Mp4,
+            MediaFormat::Flac,
+            MediaFormat::Ogg,
+            MediaFormat::Webm,
+        ] {
+            assert_eq!(MediaFormat::from_mime_type(f.mime_type()), Some(f));
+            assert_eq!(MediaFormat::from_mime_type(f.as_str()), Some(f));
+        }
+        assert_eq!(
+            MediaFormat::from_mime_type("audio/x-wav; codecs=1"),
+            Some(MediaFormat::Wav)
+        );
+        assert_eq!(MediaFormat::from_mime_type("text/plain"), None);
     }
 }

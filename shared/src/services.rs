@@ -65,7 +65,8 @@ impl Services {
             ));
         };
         let store = SqliteStore::open(&data_dir.join("items.sqlite")).map_err(|e| BuildError(e.to_string()))?;
-        let blobs = FsBlobStore::new(&data_dir.join("blobs"), "local").map_err(|e| BuildError(e.to_string()))?;
+        let blobs: Arc<dyn BlobStore> =
+            Arc::new(FsBlobStore::new(&data_dir.join("blobs"), "local").map_err(|e| BuildError(e.to_string()))?);
         let orchestrator = Arc::new(
             LocalOrchestrator::with_definition(STATE_MACHINE_ASL, clock.clone(), settings.local_concurrency)
                 .map_err(|e| BuildError(e.to_string()))?,
@@ -73,9 +74,9 @@ impl Services {
         orchestrator.set_manual(settings.local_executions == LocalExecutions::Manual);
         let services = Arc::new(Services {
             store: Arc::new(store),
-            blobs: Arc::new(blobs),
+            blobs: blobs.clone(),
             orchestrator: orchestrator.clone(),
-            transcriber: transcriber_for(&settings),
+            transcriber: transcriber_for(&settings, blobs.clone(), None),
             analyzer: analyzer_for(&settings),
             settings,
             clock,
@@ -87,7 +88,14 @@ impl Services {
 }
 
 /// The speech engine the settings ask for, or one that explains what is missing.
-pub fn transcriber_for(settings: &Settings) -> Arc<dyn Transcriber> {
+///
+/// `blobs` is the bucket recordings are read from (and Amazon Transcribe writes its output to);
+/// `aws` is the SDK configuration on the AWS backend (Amazon Transcribe needs it).
+pub fn transcriber_for(
+    settings: &Settings,
+    blobs: Arc<dyn BlobStore>,
+    aws: Option<&aws_config::SdkConfig>,
+) -> Arc<dyn Transcriber> {
     match settings.transcriber {
         TranscriberChoice::None => Arc::new(Unavailable::new(
             "none",
@@ -95,15 +103,40 @@ pub fn transcriber_for(settings: &Settings) -> Arc<dyn Transcriber> {
              (.vtt, .srt, .txt with `Speaker: text` lines, or Amazon Transcribe .json), or enable a speech engine \
              (see the README, section Recordings) and run `interviews retry <id>`",
         )),
-        TranscriberChoice::AmazonTranscribe => Arc::new(Unavailable::new(
-            "amazon-transcribe",
-            "the Amazon Transcribe adapter is not part of this build yet; upload a transcript instead",
-        )),
-        TranscriberChoice::Whisper => Arc::new(Unavailable::new(
-            "whisper",
-            "this build has no offline Whisper engine; upload a transcript instead",
-        )),
+        TranscriberChoice::AmazonTranscribe => match aws {
+            Some(sdk) => Arc::new(crate::transcriber::amazon::AmazonTranscriber::new(
+                aws_sdk_transcribe::Client::new(sdk),
+                blobs,
+                crate::transcriber::amazon::TranscribeOptions {
+                    language: settings.transcribe_language.clone(),
+                    max_speakers: settings.transcribe_max_speakers,
+                },
+            )),
+            None => Arc::new(Unavailable::new(
+                crate::transcriber::amazon::NAME,
+                "Amazon Transcribe reads recordings from S3, so it needs the AWS backend (INTERVIEWS_BACKEND=aws). \
+                 On the embedded backend use TRANSCRIBER=whisper (build with `--features whisper` and run \
+                 `scripts/setup-whisper.sh`), or upload a transcript",
+            )),
+        },
+        TranscriberChoice::Whisper => whisper_for(settings, blobs),
     }
+}
+
+#[cfg(feature = "whisper")]
+fn whisper_for(settings: &Settings, blobs: Arc<dyn BlobStore>) -> Arc<dyn Transcriber> {
+    Arc::new(crate::transcriber::whisper::WhisperTranscriber::from_settings(
+        settings, blobs,
+    ))
+}
+
+#[cfg(not(feature = "whisper"))]
+fn whisper_for(_settings: &Settings, _blobs: Arc<dyn BlobStore>) -> Arc<dyn Transcriber> {
+    Arc::new(Unavailable::new(
+        "whisper",
+        "this build has no offline Whisper engine: build with `cargo build --features whisper` (see the README, \
+         section Recordings) and run `scripts/setup-whisper.sh`, or upload a transcript instead",
+    ))
 }
 
 /// The analyzer the settings ask for.
@@ -134,16 +167,19 @@ mod aws {
             .force_path_style(std::env::var_os("AWS_ENDPOINT_URL").is_some())
             .build();
         let store = crate::store::dynamodb::DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table.clone());
-        let blobs = crate::blobs::s3::S3BlobStore::new(aws_sdk_s3::Client::from_conf(s3_config), bucket.clone());
+        let blobs: Arc<dyn crate::ports::BlobStore> = Arc::new(crate::blobs::s3::S3BlobStore::new(
+            aws_sdk_s3::Client::from_conf(s3_config),
+            bucket.clone(),
+        ));
         let orchestrator = crate::orchestrator::stepfunctions::StepFunctionsOrchestrator::new(
             aws_sdk_sfn::Client::new(&sdk),
             state_machine_arn.clone().unwrap_or_default(),
         );
         Ok(Arc::new(Services {
             store: Arc::new(store),
-            blobs: Arc::new(blobs),
+            blobs: blobs.clone(),
             orchestrator: Arc::new(orchestrator),
-            transcriber: transcriber_for(&settings),
+            transcriber: transcriber_for(&settings, blobs, Some(&sdk)),
             analyzer: analyzer_for(&settings),
             settings,
             clock: Arc::new(SystemClock),

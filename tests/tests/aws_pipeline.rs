@@ -167,7 +167,7 @@ impl Cloud {
             store: self.metered.clone(),
             blobs: self.blobs.clone(),
             orchestrator,
-            transcriber: transcriber_for(&self.settings),
+            transcriber: transcriber_for(&self.settings, self.blobs.clone(), None),
             analyzer: analyzer_for(&self.settings),
             settings: self.settings.clone(),
             clock,

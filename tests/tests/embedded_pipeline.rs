@@ -37,11 +37,13 @@ fn harness_with(analyzer: Option<Arc<dyn Analyzer>>, tweak: impl FnOnce(&mut Set
     let sqlite = SqliteStore::open(&dir.path().join("items.sqlite")).unwrap();
     let metered = Arc::new(MeteredStore::new(Arc::new(sqlite)));
     let orchestrator = Arc::new(LocalOrchestrator::with_definition(STATE_MACHINE_ASL, clock.clone(), 4).unwrap());
+    let blobs: Arc<dyn interview::ports::BlobStore> =
+        Arc::new(FsBlobStore::new(&dir.path().join("blobs"), "local").unwrap());
     let services = Arc::new(Services {
         store: metered.clone(),
-        blobs: Arc::new(FsBlobStore::new(&dir.path().join("blobs"), "local").unwrap()),
+        blobs: blobs.clone(),
         orchestrator: orchestrator.clone(),
-        transcriber: transcriber_for(&settings),
+        transcriber: transcriber_for(&settings, blobs.clone(), None),
         analyzer: analyzer.unwrap_or_else(|| analyzer_for(&settings)),
         settings,
         clock,
@@ -307,9 +309,11 @@ async fn odd_keys_are_handled_safely() {
 #[tokio::test]
 async fn a_recording_without_a_speech_engine_fails_with_what_to_do() {
     let h = harness_with(None, |s| s.transcriber = interview::config::TranscriberChoice::None);
-    let mut wav = b"RIFF\x24\x00\x00\x00WAVEfmt ".to_vec();
+    // One second of 16 kHz 16-bit mono silence: a valid recording (ingest probes it).
+    let mut wav = b"RIFF\x24\x7d\x00\x00WAVEfmt ".to_vec();
     wav.extend_from_slice(&[16, 0, 0, 0, 1, 0, 1, 0, 0x80, 0x3e, 0, 0, 0, 0x7d, 0, 0, 2, 0, 16, 0]);
-    wav.extend_from_slice(b"data\x00\x00\x00\x00");
+    wav.extend_from_slice(b"data\x00\x7d\x00\x00");
+    wav.extend(std::iter::repeat_n(0u8, 32_000));
     let id = h.drop_file("uploads/acme/call.wav", &wav).await;
     let item = h.item(&id).await;
     assert_eq!(item.status, Status::Error);

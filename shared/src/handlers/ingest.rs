@@ -5,10 +5,11 @@
 //! started with the run id as its name. If ingest dies between the two, the redelivered message
 //! finds the item `queued` with that run and starts the same execution name again.
 
+use crate::config::TranscriberChoice;
 use crate::domain::update::{update_item, Change};
 use crate::domain::{ErrorKind, Interview, InterviewId, ItemError, RunId, Source, SourceKind, Status, Step};
 use crate::error::{StoreError, TaskError};
-use crate::media::{sniff, Sniffed, SNIFF_BYTES};
+use crate::media::{probe, sniff, DurationLimits, ProbeInput, Sniffed, PROBE_BYTES, SNIFF_BYTES, TRANSCRIBE_MAX_BYTES};
 use crate::s3_event::{
     parse_notification, sequencer_is_later, MalformedEvent, Notification, ObjectChange, ObjectEvent,
 };
@@ -317,7 +318,20 @@ async fn classify(services: &Services, event: &ObjectEvent, etag: &str) -> Resul
             )),
         ));
     }
-    let prefix = match services.blobs.get_prefix(&event.key, SNIFF_BYTES).await {
+    let amazon = services.settings.transcriber == TranscriberChoice::AmazonTranscribe;
+    if amazon && size > TRANSCRIBE_MAX_BYTES {
+        return Ok((
+            source,
+            Some(format!(
+                "the file is {} ({size} bytes); Amazon Transcribe takes media files of at most {}. Split the \
+                 recording into parts, or compress it (e.g. to MP3 or M4A)",
+                human_bytes(size),
+                human_bytes(TRANSCRIBE_MAX_BYTES)
+            )),
+        ));
+    }
+    // Enough for the sniff and for the recording's headers (duration, a first decode check).
+    let prefix = match services.blobs.get_prefix(&event.key, PROBE_BYTES.min(size)).await {
         Ok(p) => p,
         Err(crate::error::BlobError::NotFound(_)) => {
             return Ok((
@@ -327,7 +341,7 @@ async fn classify(services: &Services, event: &ObjectEvent, etag: &str) -> Resul
         }
         Err(e) => return Err(e.into()),
     };
-    let rejection = match sniff(&prefix) {
+    let rejection = match sniff(&prefix[..prefix.len().min(SNIFF_BYTES as usize)]) {
         Sniffed::Media(format) => {
             source.kind = if format.is_video() {
                 SourceKind::Video
@@ -335,7 +349,30 @@ async fn classify(services: &Services, event: &ObjectEvent, etag: &str) -> Resul
                 SourceKind::Audio
             };
             source.content_type = Some(format.mime_type().to_string());
-            None
+            let limits = DurationLimits::new(
+                services.settings.min_media_seconds,
+                services.settings.max_media_seconds,
+                amazon,
+            );
+            match probe(
+                ProbeInput::Prefix {
+                    bytes: &prefix,
+                    total: size,
+                },
+                format,
+            ) {
+                Err(problem) => Some(format!("the recording {problem}")),
+                Ok(info) => {
+                    tracing::info!(
+                        format = %format,
+                        codec = %info.codec,
+                        duration = ?info.duration,
+                        source = ?info.duration_source,
+                        "recording probed"
+                    );
+                    limits.check(&info).err()
+                }
+            }
         }
         Sniffed::Text => {
             source.kind = SourceKind::Transcript;

@@ -8,8 +8,10 @@ use super::{
 use crate::domain::update::{update_item, Change};
 use crate::domain::{ArtifactName, Interview, SourceKind, Step};
 use crate::error::{BlobError, TaskError};
+use crate::media::{probe, sniff, ProbeInput, Sniffed, PROBE_BYTES};
 use crate::ports::{TranscriptionRequest, TranscriptionState};
 use crate::services::Services;
+use crate::transcriber::first_wait_seconds;
 use crate::transcript::{parse_transcript, Transcript};
 use serde::{Deserialize, Serialize};
 use tracing::Instrument;
@@ -108,7 +110,11 @@ async fn start(services: &Services, input: &TaskInput) -> Result<TranscribeOutpu
         }
         SourceKind::Audio | SourceKind::Video => {
             let state = services.transcriber.start(&request(&item)).await?;
-            on_state(services, input, &item, state).await
+            let wait = match state {
+                TranscriptionState::InProgress => Some(first_wait(services, &item).await),
+                _ => None,
+            };
+            on_state(services, input, &item, state, wait).await
         }
         SourceKind::Unknown => Err(TaskError::Input(format!(
             "`{}` is not a recording or transcript this pipeline can read",
@@ -146,7 +152,37 @@ async fn check(services: &Services, input: &TaskInput) -> Result<TranscribeOutpu
         )));
     }
     let state = services.transcriber.check(&request(&item)).await?;
-    on_state(services, input, &item, state).await
+    on_state(services, input, &item, state, None).await
+}
+
+/// Seconds before the first check of a job just started, scaled from the recording's duration
+/// (read from its headers); the poll interval when the duration cannot be read.
+async fn first_wait(services: &Services, item: &Interview) -> u64 {
+    let poll = services.settings.transcribe_poll_interval.as_secs();
+    let size = item.source.size;
+    let duration = match services
+        .blobs
+        .get_prefix(&item.source.key, PROBE_BYTES.min(size.max(1)))
+        .await
+    {
+        Ok(prefix) => match sniff(&prefix) {
+            Sniffed::Media(format) => probe(
+                ProbeInput::Prefix {
+                    bytes: &prefix,
+                    total: size,
+                },
+                format,
+            )
+            .ok()
+            .and_then(|info| info.duration),
+            _ => None,
+        },
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the recording's header; using the poll interval");
+            None
+        }
+    };
+    first_wait_seconds(duration, poll)
 }
 
 async fn on_state(
@@ -154,6 +190,7 @@ async fn on_state(
     input: &TaskInput,
     item: &Interview,
     state: TranscriptionState,
+    wait: Option<u64>,
 ) -> Result<TranscribeOutput, TaskError> {
     match state {
         TranscriptionState::Completed(transcript) => store_transcript(services, input, item, transcript).await,
@@ -181,7 +218,7 @@ async fn on_state(
             .await?;
             Ok(TranscribeOutput {
                 status: JobStatus::InProgress,
-                wait_seconds: poll,
+                wait_seconds: wait.unwrap_or(poll),
                 reused: false,
             })
         }

@@ -580,11 +580,13 @@ async fn the_pipeline_records_the_sum_of_both_steps_usage_on_the_item() {
     let settings = Settings::embedded(dir.path());
     let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(1000.0));
     let orchestrator = Arc::new(LocalOrchestrator::with_definition(STATE_MACHINE_ASL, clock.clone(), 1).unwrap());
+    let blobs: Arc<dyn crate::ports::BlobStore> =
+        Arc::new(FsBlobStore::new(&dir.path().join("blobs"), "local").unwrap());
     let services = Arc::new(Services {
         store: Arc::new(SqliteStore::open(&dir.path().join("items.sqlite")).unwrap()),
-        blobs: Arc::new(FsBlobStore::new(&dir.path().join("blobs"), "local").unwrap()),
+        blobs: blobs.clone(),
         orchestrator: orchestrator.clone(),
-        transcriber: transcriber_for(&settings),
+        transcriber: transcriber_for(&settings, blobs, None),
         analyzer: Arc::new(BedrockAnalyzer::with_client(client, options())),
         settings,
         clock,
