@@ -177,6 +177,7 @@ async fn run(cli: Cli) -> Result<()> {
             all_failed: _,
             force,
         } => {
+            settings.require_state_machine()?;
             let (services, local) = any_backend(settings).await?;
             let ids = match id {
                 Some(id) => vec![InterviewId::parse(id.trim())?],

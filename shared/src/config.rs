@@ -64,8 +64,27 @@ pub struct Settings {
     pub stale_after: Duration,
     /// Heartbeat age after which an item in transcribe is stale (polls refresh it; keep it above the poll interval).
     pub stale_after_transcribe: Duration,
-    /// Model id for the Bedrock analyzer.
+    /// Model id for the Bedrock analyzer (`BEDROCK_MODEL_ID`, default Claude 3.5 Haiku). It must
+    /// support tool use with a forced tool choice (Anthropic Claude 3+ or Amazon Nova).
     pub bedrock_model_id: String,
+    /// Region of the Bedrock endpoint (`BEDROCK_REGION`); `None` uses the process's own region
+    /// (`AWS_REGION`), so a model enabled in another region can be used without moving the stack.
+    pub bedrock_region: Option<String>,
+    /// Transcript tokens per extract request (`BEDROCK_CHUNK_TOKENS`, default 12,000; tokens are
+    /// estimated as characters / 4). Longer transcripts are split into several requests.
+    pub bedrock_chunk_tokens: usize,
+    /// Segments repeated at the start of the next chunk (`BEDROCK_CHUNK_OVERLAP_SEGMENTS`,
+    /// default 3), so a remark that straddles a chunk boundary is seen whole once.
+    pub bedrock_chunk_overlap_segments: usize,
+    /// Most tokens the model may generate per request (`BEDROCK_MAX_OUTPUT_TOKENS`, default 4,096).
+    pub bedrock_max_output_tokens: u32,
+    /// US dollars per 1,000 input tokens (`BEDROCK_PRICE_INPUT_PER_1K`), for the cost estimate
+    /// recorded on documents and items. Default 0.0008: Claude 3.5 Haiku on demand in us-east-1
+    /// ($0.80 per million). Set it when you change the model.
+    pub bedrock_price_input_per_1k: f64,
+    /// US dollars per 1,000 output tokens (`BEDROCK_PRICE_OUTPUT_PER_1K`). Default 0.004: Claude
+    /// 3.5 Haiku on demand in us-east-1 ($4 per million).
+    pub bedrock_price_output_per_1k: f64,
     /// Embedded backend only: whether claimed runs execute in-process (`run`, the default) or
     /// wait for a person to invoke each task by hand (`manual`, for `cargo lambda invoke`).
     pub local_executions: LocalExecutions,
@@ -172,6 +191,16 @@ impl Settings {
                 Some(v) => v.parse().map_err(|_| ConfigError::Invalid { name, value: v, hint }),
             }
         };
+        let price = |name: &'static str, default: f64| -> Result<f64, ConfigError> {
+            let hint = "US dollars per 1,000 tokens, a number such as 0.0008";
+            match get(name) {
+                None => Ok(default),
+                Some(v) => match v.parse::<f64>() {
+                    Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
+                    _ => Err(ConfigError::Invalid { name, value: v, hint }),
+                },
+            }
+        };
         let secs = |name: &'static str, default: u64| -> Result<Duration, ConfigError> {
             number(name, default, "a whole number of seconds").map(Duration::from_secs)
         };
@@ -187,6 +216,15 @@ impl Settings {
             stale_after_transcribe: secs("STALE_AFTER_TRANSCRIBE_SECONDS", 2 * 3600)?,
             bedrock_model_id: get("BEDROCK_MODEL_ID")
                 .unwrap_or_else(|| "anthropic.claude-3-5-haiku-20241022-v1:0".into()),
+            bedrock_region: get("BEDROCK_REGION"),
+            bedrock_chunk_tokens: number("BEDROCK_CHUNK_TOKENS", 12_000, "a whole number of tokens, e.g. 12000")?
+                .max(500) as usize,
+            bedrock_chunk_overlap_segments: number("BEDROCK_CHUNK_OVERLAP_SEGMENTS", 3, "a whole number of segments")?
+                as usize,
+            bedrock_max_output_tokens: number("BEDROCK_MAX_OUTPUT_TOKENS", 4096, "a whole number of tokens")?
+                .clamp(256, 64_000) as u32,
+            bedrock_price_input_per_1k: price("BEDROCK_PRICE_INPUT_PER_1K", 0.0008)?,
+            bedrock_price_output_per_1k: price("BEDROCK_PRICE_OUTPUT_PER_1K", 0.004)?,
             local_executions: match get("INTERVIEWS_LOCAL_EXECUTIONS").as_deref() {
                 None | Some("run") => LocalExecutions::Run,
                 Some("manual") => LocalExecutions::Manual,
@@ -211,6 +249,22 @@ impl Settings {
             data_dir.into().to_string_lossy().into_owned(),
         );
         Self::from_vars(&vars).expect("defaults are valid")
+    }
+
+    /// Refuses an AWS configuration without `STATE_MACHINE_ARN`, for processes that start
+    /// executions (ingest, the operator's retry): better a clear error at start-up than every
+    /// upload failing later.
+    pub fn require_state_machine(&self) -> Result<(), ConfigError> {
+        match &self.backend {
+            Backend::Aws {
+                state_machine_arn: None,
+                ..
+            } => Err(ConfigError::Missing {
+                name: "STATE_MACHINE_ARN",
+                hint: "the state machine executions are started on (the stack output `StateMachineArn`)",
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// How long a live item at `step` may go without a write before the sweeper ends it.
@@ -264,6 +318,15 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(ok.transcriber, TranscriberChoice::AmazonTranscribe);
+        assert!(ok
+            .require_state_machine()
+            .unwrap_err()
+            .to_string()
+            .starts_with("STATE_MACHINE_ARN is not set"));
+        assert!(Settings::from_vars(&HashMap::new())
+            .unwrap()
+            .require_state_machine()
+            .is_ok());
     }
 
     #[test]
@@ -275,5 +338,33 @@ mod tests {
         );
         assert!(Settings::from_vars(&vars(&[("INTERVIEWS_BACKEND", "cloud")])).is_err());
         assert!(Settings::from_vars(&vars(&[("ANALYZER", "gpt")])).is_err());
+        let err = Settings::from_vars(&vars(&[("BEDROCK_PRICE_INPUT_PER_1K", "-1")])).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("BEDROCK_PRICE_INPUT_PER_1K=\"-1\" is not valid"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bedrock_settings_have_documented_defaults_and_can_be_set() {
+        let s = Settings::from_vars(&HashMap::new()).unwrap();
+        assert_eq!(s.bedrock_region, None);
+        assert_eq!((s.bedrock_chunk_tokens, s.bedrock_chunk_overlap_segments), (12_000, 3));
+        assert_eq!(s.bedrock_max_output_tokens, 4096);
+        assert_eq!(
+            (s.bedrock_price_input_per_1k, s.bedrock_price_output_per_1k),
+            (0.0008, 0.004)
+        );
+        let s = Settings::from_vars(&vars(&[
+            ("ANALYZER", "bedrock"),
+            ("BEDROCK_REGION", "eu-west-1"),
+            ("BEDROCK_CHUNK_TOKENS", "4000"),
+            ("BEDROCK_PRICE_OUTPUT_PER_1K", "0.015"),
+        ]))
+        .unwrap();
+        assert_eq!(s.analyzer, AnalyzerChoice::Bedrock);
+        assert_eq!(s.bedrock_region.as_deref(), Some("eu-west-1"));
+        assert_eq!((s.bedrock_chunk_tokens, s.bedrock_price_output_per_1k), (4000, 0.015));
     }
 }

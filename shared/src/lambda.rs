@@ -14,6 +14,11 @@ use serde_json::Value;
 pub async fn run_function(name: &'static str) -> Result<(), lambda_runtime::Error> {
     crate::telemetry::init();
     let settings = Settings::from_env().map_err(|e| format!("configuration error: {e}"))?;
+    if name == "ingest" {
+        settings
+            .require_state_machine()
+            .map_err(|e| format!("configuration error: {e}"))?;
+    }
     let services = Services::from_settings(settings, name).await?;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let services = services.clone();

@@ -1,7 +1,7 @@
 //! The set of adapters a handler works with, built once per process (at Lambda init, or once
 //! by the CLI) and shared by every invocation.
 
-use crate::analysis::LocalAnalyzer;
+use crate::analysis::{BedrockAnalyzer, BedrockOptions, LocalAnalyzer};
 use crate::asl::{Clock, SystemClock};
 use crate::blobs::fs::FsBlobStore;
 use crate::config::{AnalyzerChoice, Backend, LocalExecutions, Settings, TranscriberChoice};
@@ -109,7 +109,8 @@ pub fn transcriber_for(settings: &Settings) -> Arc<dyn Transcriber> {
 /// The analyzer the settings ask for.
 pub fn analyzer_for(settings: &Settings) -> Arc<dyn Analyzer> {
     match settings.analyzer {
-        AnalyzerChoice::Local | AnalyzerChoice::Bedrock => Arc::new(LocalAnalyzer::default()),
+        AnalyzerChoice::Local => Arc::new(LocalAnalyzer::default()),
+        AnalyzerChoice::Bedrock => Arc::new(BedrockAnalyzer::new(BedrockOptions::from_settings(settings))),
     }
 }
 

@@ -9,6 +9,7 @@
 
 pub mod faults;
 pub mod invariants;
+pub mod lambda_router;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_s3::config::Credentials;
@@ -90,6 +91,17 @@ fn free_port() -> u16 {
 }
 
 async fn start_moto() -> MotoServer {
+    start_moto_server(&[]).await
+}
+
+/// Starts a moto server of its own (not the shared one) on a free loopback port, with extra
+/// environment variables, e.g. `MOTO_PORT` for the port moto's Step Functions engine sends
+/// Lambda invokes to. The server stops when the returned value is dropped or the test binary
+/// exits, whichever comes first.
+///
+/// Use it for tests that change server-wide settings (`POST /moto-api/config`), which would
+/// change the behaviour of the shared server under every other test.
+pub async fn start_moto_server(env: &[(&str, &str)]) -> MotoServer {
     let binary = workspace_root().join(".venv-moto/bin/moto_server");
     if !binary.exists() {
         panic!("moto is not installed: run `scripts/moto.sh setup` (the README's test command does this)");
@@ -97,8 +109,12 @@ async fn start_moto() -> MotoServer {
     let port = free_port();
     let log = std::env::temp_dir().join(format!("moto-{}-{port}.log", std::process::id()));
     // The wrapper starts the server, then waits for its stdin to close (the test binary
-    // exiting, however it exits) and stops the server.
-    let mut child = Command::new("sh")
+    // exiting, however it exits, or the server value being dropped) and stops the server.
+    let mut command = Command::new("sh");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command
         .arg("-c")
         .arg(r#""$0" -H 127.0.0.1 -p "$1" >"$2" 2>&1 & server=$!; read -r _; kill "$server""#)
         .arg(&binary)
@@ -127,6 +143,56 @@ async fn start_moto() -> MotoServer {
         _lifeline: lifeline,
         log: Some(log),
     }
+}
+
+impl MotoServer {
+    /// Replaces server-wide settings (`POST /moto-api/config`), e.g.
+    /// `{"stepfunctions":{"execute_state_machine":true},"lambda":{"use_docker":false}}`.
+    /// Returns the configuration the server reports afterwards.
+    pub async fn set_config(&self, config: &serde_json::Value) -> Result<serde_json::Value, String> {
+        let (status, body) = http_request(&self.endpoint, "POST", "/moto-api/config", &config.to_string()).await?;
+        if !(200..300).contains(&status) {
+            return Err(format!("POST /moto-api/config answered {status}: {body}"));
+        }
+        serde_json::from_str(&body).map_err(|e| format!("POST /moto-api/config answered `{body}`: {e}"))
+    }
+}
+
+/// One HTTP/1.0 request with a body to `endpoint` (`http://host:port`); the status and body.
+async fn http_request(endpoint: &str, method: &str, path: &str, body: &str) -> Result<(u16, String), String> {
+    let authority = endpoint
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("`{endpoint}` is not an http:// endpoint"))?
+        .trim_end_matches('/');
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(authority)
+            .await
+            .map_err(|e| format!("connecting to {authority}: {e}"))?;
+        let request = format!(
+            "{method} {path} HTTP/1.0\r\nHost: {authority}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        stream
+            .write_all(request.as_bytes())
+            .await
+            .map_err(|e| format!("writing to {authority}: {e}"))?;
+        let mut response = Vec::new();
+        stream
+            .read_to_end(&mut response)
+            .await
+            .map_err(|e| format!("reading from {authority}: {e}"))?;
+        let text = String::from_utf8_lossy(&response).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((text.as_str(), ""));
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| format!("{authority} answered something that is not HTTP: {head}"))?;
+        Ok((status, body.to_string()))
+    };
+    tokio::time::timeout(Duration::from_secs(10), exchange)
+        .await
+        .map_err(|_| format!("{method} {path} on {authority} took over 10 s"))?
 }
 
 /// Whether an HTTP server answers on the port.

@@ -160,6 +160,7 @@ pub(crate) fn extract(transcript: &Transcript, analyzer: &str) -> EvidenceDoc {
         schema_version: ANALYSIS_SCHEMA_VERSION,
         analyzer: analyzer.to_string(),
         items,
+        usage: None,
     }
 }
 

@@ -89,6 +89,9 @@ pub struct EvidenceDoc {
     pub analyzer: String,
     /// The evidence, in transcript order.
     pub items: Vec<Evidence>,
+    /// What a model service charged for producing it; absent for analyzers that call none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<ModelUsage>,
 }
 
 /// A recurring topic across evidence.
@@ -143,6 +146,51 @@ pub struct AnalysisDoc {
     pub summary: String,
     /// Questions the interview left open.
     pub open_questions: Vec<String>,
+    /// What a model service charged for producing it; absent for analyzers that call none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<ModelUsage>,
+}
+
+/// Tokens a model service used to produce a document, and an estimate of their price.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModelUsage {
+    /// Prompt tokens, as the service counted them.
+    pub input_tokens: u64,
+    /// Generated tokens, as the service counted them.
+    pub output_tokens: u64,
+    /// Model calls made, retries after an invalid answer included.
+    pub requests: u32,
+    /// Tokens times the configured prices per 1,000 tokens, in US dollars; an estimate, not a bill.
+    pub estimated_cost_usd: f64,
+}
+
+impl ModelUsage {
+    /// Adds another document's (or call's) usage to this one.
+    pub fn add(&mut self, other: &ModelUsage) {
+        self.input_tokens += other.input_tokens;
+        self.output_tokens += other.output_tokens;
+        self.requests += other.requests;
+        self.estimated_cost_usd = round_usd(self.estimated_cost_usd + other.estimated_cost_usd);
+    }
+
+    /// The sum of the usages that are present, or `None` when none is (no model was called).
+    pub fn sum<'a>(parts: impl IntoIterator<Item = Option<&'a ModelUsage>>) -> Option<ModelUsage> {
+        parts.into_iter().flatten().fold(None, |acc, u| {
+            let mut total = acc.unwrap_or_default();
+            total.add(u);
+            Some(total)
+        })
+    }
+
+    /// The price of `input_tokens` and `output_tokens` at the given prices per 1,000 tokens.
+    pub fn price(input_tokens: u64, output_tokens: u64, input_per_1k: f64, output_per_1k: f64) -> f64 {
+        round_usd(input_tokens as f64 / 1000.0 * input_per_1k + output_tokens as f64 / 1000.0 * output_per_1k)
+    }
+}
+
+/// Dollars rounded to a millionth, so sums stay readable in JSON.
+fn round_usd(x: f64) -> f64 {
+    (x * 1_000_000.0).round() / 1_000_000.0
 }
 
 /// Why an analyzer's output was refused.

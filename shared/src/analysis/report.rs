@@ -146,6 +146,7 @@ pub(crate) fn analyze(transcript: &Transcript, evidence: &EvidenceDoc, analyzer:
         summary: summary(transcript, &themes, items),
         open_questions: open_questions(&themes, items),
         themes: themes.into_iter().map(|t| t.theme).collect(),
+        usage: None,
     }
 }
 

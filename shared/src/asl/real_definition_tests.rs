@@ -185,7 +185,12 @@ async fn an_input_error_is_not_retried_and_is_recorded_by_mark_failed() {
     );
     let exec = run_real(&invoker, RecordingClock::new()).await;
     assert_eq!(exec.status, ExecutionStatus::Failed);
-    assert_eq!(exec.error.as_deref(), Some("InterviewFailed"));
+    assert_eq!(
+        exec.error.as_deref(),
+        Some("InputError"),
+        "the Fail state carries the step's own error"
+    );
+    assert_eq!(exec.cause.as_deref(), Some("the file is not audio"));
     assert!(retries(&exec.history).is_empty());
     assert_eq!(invoker.calls_to("transcribe").len(), 1);
     assert_eq!(
@@ -208,7 +213,7 @@ async fn an_unexpected_status_goes_through_pass_to_mark_failed() {
     );
     let exec = run_real(&invoker, RecordingClock::new()).await;
     assert_eq!(exec.status, ExecutionStatus::Failed);
-    assert_eq!(exec.error.as_deref(), Some("InterviewFailed"));
+    assert_eq!(exec.error.as_deref(), Some("InternalError"));
     assert_eq!(
         path_taken(&exec.history),
         vec![
@@ -238,7 +243,11 @@ async fn a_transiently_failing_mark_failed_is_retried_then_still_ends_failed() {
     );
     let exec = run_real(&invoker, RecordingClock::new()).await;
     assert_eq!(exec.status, ExecutionStatus::Failed);
-    assert_eq!(exec.error.as_deref(), Some("InterviewFailed"));
+    assert_eq!(
+        exec.error.as_deref(),
+        Some("InputError"),
+        "the original error survives a failing MarkFailed"
+    );
     let delays: Vec<u64> = retries(&exec.history).into_iter().map(|(_, _, d)| d).collect();
     assert_eq!(delays, vec![2000, 4000, 8000, 16000, 32000, 60000]);
     assert_eq!(invoker.calls_to("mark_failed").len(), 7);

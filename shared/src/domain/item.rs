@@ -2,6 +2,7 @@
 
 use super::ids::{InterviewId, RunId};
 use super::status::{Status, Step};
+use crate::analysis::ModelUsage;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -213,6 +214,10 @@ pub struct Interview {
     /// A remark a person should see that is not an error (e.g. "no speech found").
     #[serde(default)]
     pub note: Option<String>,
+    /// Tokens and estimated cost of the model calls behind the current evidence and analysis;
+    /// absent when no model service was called (the local analyzer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_usage: Option<ModelUsage>,
 }
 
 impl Interview {
@@ -237,7 +242,23 @@ impl Interview {
             execution_arn: None,
             transcription_job: None,
             note: None,
+            model_usage: None,
         }
+    }
+
+    /// Claims the next run: queued at the first step with a clean timeline and no error. What
+    /// the run may reuse (artifacts, counts) is the caller's decision: a retry keeps them, a new
+    /// upload clears them.
+    pub fn begin_next_run(&mut self) {
+        self.run_id = RunId::new(&self.id, self.run_id.number() + 1);
+        self.status = Status::Queued;
+        self.step = Step::Transcribe;
+        self.progress = 0;
+        self.steps.clear();
+        self.error = None;
+        self.note = None;
+        self.transcription_job = None;
+        self.execution_arn = None;
     }
 
     /// Whether the sweeper needs to watch this item (it sits in the sparse index).

@@ -5,7 +5,7 @@ use super::{
     begin_step, finish_step, finish_with_artifact, interview_span, read_artifact, reusable, write_artifact, Begun,
     StepOutput, TaskInput,
 };
-use crate::analysis::{validate_analysis, EvidenceDoc};
+use crate::analysis::{validate_analysis, EvidenceDoc, ModelUsage};
 use crate::domain::{ArtifactName, Step};
 use crate::error::TaskError;
 use crate::services::Services;
@@ -47,9 +47,13 @@ pub async fn handle(services: &Services, input: TaskInput) -> Result<StepOutput,
         })?;
         let key = write_artifact(services, &item, ArtifactName::Analysis, &analysis).await?;
         let themes = analysis.themes.len() as u32;
+        let usage = ModelUsage::sum([evidence.usage.as_ref(), analysis.usage.as_ref()]);
         finish_with_artifact(services, &input, Step::Analyze, &key, |i| {
             i.artifacts.analysis = Some(key.clone());
             i.counts.themes = themes;
+            // The usage behind the two documents the item now points at, read from the
+            // documents themselves, so a reused evidence.json is counted once.
+            i.model_usage = usage;
         })
         .await?;
         tracing::info!(themes, "analysis written; interview ready");

@@ -48,6 +48,9 @@ pub async fn handle(services: &Services, input: TaskInput) -> Result<StepOutput,
         finish_with_artifact(services, &input, Step::Extract, &key, |i| {
             i.artifacts.evidence = Some(key.clone());
             i.counts.evidence = count;
+            // Extract is the first step that calls a model: its usage replaces whatever an
+            // earlier run of this interview recorded, and analyze adds its own.
+            i.model_usage = evidence.usage;
         })
         .await?;
         tracing::info!(evidence = count, "extracted evidence");

@@ -235,17 +235,9 @@ async fn duplicate(services: &Services, item: &Interview) -> Result<IngestOutcom
 
 /// Resets the item for a new run of a new upload: every artifact of the old content is void.
 fn new_run(item: &mut Interview, source: Source, now: chrono::DateTime<chrono::Utc>) {
-    item.run_id = RunId::new(&item.id, item.run_id.number() + 1);
-    item.status = Status::Queued;
-    item.step = Step::Transcribe;
-    item.progress = 0;
-    item.steps.clear();
-    item.error = None;
+    item.begin_next_run();
     item.artifacts = Default::default();
     item.counts = Default::default();
-    item.execution_arn = None;
-    item.transcription_job = None;
-    item.note = None;
     item.source = source;
     item.updated_at = now;
 }

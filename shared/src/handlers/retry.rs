@@ -80,14 +80,7 @@ pub async fn retry(
                 });
                 return Ok(Change::Skip);
             }
-            item.run_id = RunId::new(&item.id, item.run_id.number() + 1);
-            item.status = Status::Queued;
-            item.step = Step::Transcribe;
-            item.progress = 0;
-            item.steps.clear();
-            item.error = None;
-            item.note = None;
-            item.transcription_job = None;
+            item.begin_next_run();
             item.execution_arn = Some(services.orchestrator.execution_arn(&item.run_id));
             Ok(Change::Write)
         },
