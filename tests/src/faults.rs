@@ -1037,7 +1037,7 @@ impl Env {
                 Backend::Embedded => 1000.0,
                 Backend::Moto => 100.0,
             },
-            analyzer: Arc::new(LocalAnalyzer::default()),
+            analyzer: Arc::new(LocalAnalyzer::new()),
             transcriber: Arc::new(FakeTranscriber::new(0, FakeOutcome::Completed(sample_speech()))),
         };
         configure(&mut options);

@@ -147,13 +147,13 @@ fn transcript(n: usize) -> (String, Vec<u8>) {
 }
 
 fn bad_file(n: usize) -> (String, Vec<u8>) {
-    if n % 2 == 0 {
-        (format!("uploads/bulk-bad/empty {n:05}.vtt"), Vec::new())
-    } else {
+    if n % 2 == 1 {
         (
             format!("uploads/bulk-bad/scan {n:05}.txt"),
             b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< >>\nendobj\n".to_vec(),
         )
+    } else {
+        (format!("uploads/bulk-bad/empty {n:05}.vtt"), Vec::new())
     }
 }
 

@@ -708,10 +708,15 @@ async fn bad_input(b: Backend, name: &'static str, body: Vec<u8>, at_ingest: boo
 
 async fn task_past_its_timeout(b: Backend) -> Report {
     let mut r = Report::new();
-    // 1000× on both backends: the task's 900 s timeout is 0.9 s real, the delay 1.5 s.
-    let env = Env::new(b, |o| o.speedup = 1000.0).await;
+    // The task's TimeoutSeconds is 900 s of pipeline time: 0.9 s real at the embedded 1000×,
+    // 9 s at moto's 100× (so a slow server never times out the other tasks). Delay by 1.5×.
+    let speedup = match b {
+        Backend::Embedded => 1000.0,
+        Backend::Moto => 100.0,
+    };
+    let env = Env::new(b, |o| o.speedup = speedup).await;
     env.analyzer.script.add(Rule::new(
-        Fault::Delay(Duration::from_millis(1500)),
+        Fault::Delay(Duration::from_secs_f64(900.0 / speedup * 1.5)),
         on(ProviderOp::Extract),
     ));
     let id = env.drop_file(KEY, &sample_vtt()).await;
