@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 started=$(date +%s)
 step() { printf '\n== %s (%ss)\n' "$*" "$(( $(date +%s) - started ))"; }
 
-step "installing test tools (moto server)"
+step "installing test tools (moto server; speech engine build prerequisites; pinned Whisper weights)"
 ./scripts/moto.sh setup
+./scripts/setup-speech.sh
+./scripts/setup-whisper.sh
 
 step "starting moto's server on 127.0.0.1"
 eval "$(./scripts/moto.sh start)"
@@ -22,7 +24,10 @@ cargo fmt --all -- --check
 step "offline infrastructure checks (asl-validator, cfn-lint, sam validate, checkov)"
 ./scripts/check-infra.sh
 
-step "cargo test (workspace: unit, contract, runner, embedded pipeline, CLI, moto)"
+step "cargo test (workspace: unit, contract, runner, embedded pipeline, CLI, moto, fault injection)"
 cargo test --workspace --all-targets --locked
+
+step "cargo test --features whisper (offline speech engine: CTranslate2 built and tested once)"
+cargo test -p interview-shared --features whisper --test whisper --locked -- --nocapture
 
 step "done"
