@@ -28,10 +28,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Measured with `base` (int8, beam 5) on this recording: see the report in the commit; the
-/// bounds leave room for CPU-dependent differences in int8 kernels.
-const MAX_WER_STEREO: f64 = 0.08;
-const MAX_WER_MONO: f64 = 0.08;
+/// Measured with `base` (int8, beam 5) on this recording: 0.43 % (1 of 235 words: "a tool like
+/// that" heard as "a tool like Mert"), stereo and mono alike. The bound leaves room for
+/// CPU-dependent differences in int8 kernels and for `tiny.en` (WHISPER_MODEL=tiny.en).
+const MAX_WER_STEREO: f64 = 0.05;
+const MAX_WER_MONO: f64 = 0.05;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -172,6 +173,8 @@ fn the_mono_downmix_is_transcribed_with_low_confidence_speakers() {
     assert!(wer <= MAX_WER_MONO, "WER {wer:.3} over {MAX_WER_MONO}");
     assert_eq!(transcript.notes, [LOW_CONFIDENCE_NOTE]);
     assert_eq!(transcript.speakers(), ["Speaker 1", "Speaker 2"]);
+    // Turns are guessed from pauses; on this clean recording the guess finds most of the 14.
+    assert!(transcript.segments.len() >= 10, "{} turns", transcript.segments.len());
 }
 
 #[tokio::test]

@@ -32,6 +32,8 @@ pub struct Recognized {
 pub const TURN_PAUSE: f64 = 0.6;
 /// Pause (seconds) that starts a new turn after a question.
 pub const TURN_PAUSE_AFTER_QUESTION: f64 = 0.4;
+/// How far (seconds) from a segment boundary a pause is looked for.
+const PAUSE_SEARCH: f64 = 1.0;
 /// Level difference (dB) between channels for a segment to count as one party's.
 const CHANNEL_SEPARATION_DB: f32 = 6.0;
 /// Share of speech (by duration) that must be clearly on one channel to trust the channels.
@@ -122,7 +124,11 @@ fn pause_speakers(recognized: &[Recognized], envelope: &[f32]) -> Vec<String> {
     for (i, r) in recognized.iter().enumerate() {
         if i > 0 {
             let prev = &recognized[i - 1];
-            let pause = longest_quiet(envelope, quiet, prev.end - 0.3, r.start + 0.3)
+            // Whisper's segment times are loose (ends often run into the next word), so look
+            // for the pause up to a second either side of the boundary, within the two segments.
+            let from = (prev.end - PAUSE_SEARCH).max(prev.start);
+            let to = (r.start + PAUSE_SEARCH).min(r.end);
+            let pause = longest_quiet(envelope, quiet, from, to)
                 .max(r.start - prev.end)
                 .max(0.0);
             let question = prev.text.trim_end().ends_with('?');
@@ -136,8 +142,9 @@ fn pause_speakers(recognized: &[Recognized], envelope: &[f32]) -> Vec<String> {
 }
 
 /// The energy under which a 10 ms frame counts as silence: a fifth of the way (in dB) from
-/// the noise floor (10th percentile) to the speech level (90th percentile).
-fn quiet_threshold(envelope: &[f32]) -> f32 {
+/// the noise floor (10th percentile) to the speech level (90th percentile); with less than
+/// 6 dB between the two, only digital silence.
+pub(crate) fn quiet_threshold(envelope: &[f32]) -> f32 {
     if envelope.is_empty() {
         return 0.0;
     }
@@ -145,6 +152,11 @@ fn quiet_threshold(envelope: &[f32]) -> f32 {
     sorted.sort_by(f32::total_cmp);
     let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q) as usize];
     let (floor, speech) = (at(0.1), at(0.9));
+    if speech - floor < 6.0 {
+        // No real contrast between quiet and loud (steady noise or a steady tone): only
+        // digital silence counts as a pause.
+        return 0.0;
+    }
     let threshold_db = floor + 0.2 * (speech - floor).max(0.0);
     10f32.powf(threshold_db / 10.0)
 }

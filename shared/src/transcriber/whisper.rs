@@ -50,6 +50,8 @@ const HOP: usize = 160;
 const N_FRAMES: usize = WINDOW_SAMPLES / HOP;
 /// The least progress (seconds) a window must make before its unfinished tail is re-decoded.
 const MIN_PROGRESS: f64 = 1.0;
+/// How far (samples) before a complete segment's end the next window may start.
+const BACKOFF_SAMPLES: usize = TARGET_RATE as usize / 2;
 /// Trailing audio shorter than this (seconds) is not decoded on its own.
 const MIN_TAIL: f64 = 0.2;
 
@@ -269,6 +271,13 @@ impl WhisperModel {
                 if recognition.segments.last().is_some_and(|prev| prev.text == text) {
                     return;
                 }
+                // A window restarted inside a pause the previous segment's end ran into.
+                if let Some(prev) = recognition.segments.last_mut() {
+                    let start = offset + start;
+                    if prev.end > start && prev.start < start {
+                        prev.end = start;
+                    }
+                }
                 recognition.segments.push(Recognized {
                     start: offset + start,
                     end: offset + end.max(start),
@@ -282,7 +291,11 @@ impl WhisperModel {
                     for (start, end, text) in parsed.complete {
                         push(start, end, text);
                     }
-                    seek += ((done * rate) as usize).clamp(1, window.len());
+                    // Whisper sometimes ends a segment late, into the onset of the next word;
+                    // if the half second before the end holds a pause, restart in it.
+                    let end_at = ((done * rate) as usize).clamp(1, window.len());
+                    let earliest = end_at.saturating_sub(BACKOFF_SAMPLES).max(end_at / 2);
+                    seek += restart_point(window, earliest, end_at);
                 }
                 _ => {
                     for (start, end, text) in parsed.complete {
@@ -318,6 +331,45 @@ impl WhisperModel {
             "en".into()
         }))
     }
+}
+
+/// Where the next window starts: inside the last pause of at least 150 ms (silent 10 ms
+/// frames, as the speaker-turn code judges silence, relative to this window's own levels) in
+/// `samples[from..to]`, 100 ms before the pause ends (or at its start, if shorter); `to` when
+/// there is no such pause, so a window never restarts inside a word already transcribed. The
+/// length rule keeps the brief silences inside words (the closure of a `b` or `t`) from
+/// counting as pauses.
+fn restart_point(samples: &[f32], from: usize, to: usize) -> usize {
+    const MIN_PAUSE_FRAMES: usize = 15;
+    const BEFORE_END_FRAMES: usize = 10;
+    let frame = TARGET_RATE as usize / 100;
+    let energies: Vec<f32> = samples
+        .chunks(frame)
+        .map(|c| c.iter().map(|s| s * s).sum::<f32>() / c.len() as f32)
+        .collect();
+    let quiet = super::segment::quiet_threshold(&energies);
+    let to = to.min(samples.len());
+    let (first, last) = (from.div_ceil(frame), to / frame);
+    // Walk back from the end, looking for a run of quiet frames long enough to be a pause.
+    let mut run_end = None;
+    let mut f = last;
+    while f > first {
+        f -= 1;
+        if energies[f] <= quiet {
+            let end = *run_end.get_or_insert(f + 1);
+            if end - f >= MIN_PAUSE_FRAMES {
+                let start = (first..f)
+                    .rev()
+                    .take_while(|&g| energies[g] <= quiet)
+                    .last()
+                    .unwrap_or(f);
+                return end.saturating_sub(BEFORE_END_FRAMES).max(start) * frame;
+            }
+        } else {
+            run_end = None;
+        }
+    }
+    to
 }
 
 /// Segments read from one window's tokens: complete `(start, end, text)` ones, and the text
@@ -763,6 +815,24 @@ mod tests {
 
     fn tokens(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn windows_restart_in_a_pause_or_at_whispers_timestamp() {
+        let mut samples: Vec<f32> = (0..32_000).map(|i| ((i as f32) * 0.3).sin() * 0.5).collect();
+        // A 0.3 s pause (8.0k–12.8k samples) and a 50 ms stop closure (20.0k–20.8k).
+        for s in &mut samples[8_000..12_800] {
+            *s = 0.0;
+        }
+        for s in &mut samples[20_000..20_800] {
+            *s = 0.0;
+        }
+        // The pause lies in the search range: restart 100 ms before it ends.
+        assert_eq!(restart_point(&samples, 8_000, 14_000), 12_800 - 1_600);
+        // Only the closure there: it is no pause, keep Whisper's own end.
+        assert_eq!(restart_point(&samples, 19_000, 22_000), 22_000);
+        // A pause cut by the search range still counts if long enough.
+        assert_eq!(restart_point(&samples, 10_000, 14_000), 12_800 - 1_600);
     }
 
     #[test]
