@@ -25,7 +25,7 @@ pub struct BlobCounters {
 }
 
 /// A plain copy of [`BlobCounters`] at one moment.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BlobCounts {
     /// `PutObject` requests (`put` and `upload_from`).
     pub puts: u64,
