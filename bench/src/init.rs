@@ -221,7 +221,7 @@ pub async fn run_once(binary: &Path, function: &str, event: &str, memory_mb: u32
         }
     });
     let log_file = std::fs::File::create(log)?;
-    let mut command = tokio::process::Command::new(binary);
+    let mut command = std::process::Command::new(binary);
     command
         .env_clear()
         .env("AWS_LAMBDA_RUNTIME_API", api.to_string())
@@ -253,8 +253,7 @@ pub async fn run_once(binary: &Path, function: &str, event: &str, memory_mb: u32
         .env("RUST_LOG", "info")
         .stdin(Stdio::null())
         .stdout(log_file.try_clone()?)
-        .stderr(log_file)
-        .kill_on_drop(true);
+        .stderr(log_file);
     let spawned = Instant::now();
     let mut child = command.spawn().with_context(|| format!("start {}", binary.display()))?;
     let mut to_next = None;
@@ -274,8 +273,9 @@ pub async fn run_once(binary: &Path, function: &str, event: &str, memory_mb: u32
             Seen::InitError(message) => post = Some((ms, format!("init error: {message}"))),
         }
     }
-    let _ = child.start_kill();
-    let _ = child.wait().await;
+    // Only the process started above, by its handle.
+    let _ = child.kill();
+    let _ = child.wait();
     acceptor.abort();
     let Some(to_next_ms) = to_next else {
         bail!(
@@ -326,4 +326,59 @@ pub async fn run(
         });
     }
     Ok(reports)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stand-in "function" in bash: asks for an event on the Runtime API, answers it on
+    /// the same keep-alive connection, then waits to be stopped.
+    const FAKE_FUNCTION: &str = r#"#!/bin/bash
+api=$AWS_LAMBDA_RUNTIME_API
+exec 3<>/dev/tcp/${api%:*}/${api#*:}
+printf 'GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: %s\r\n\r\n' "$api" >&3
+id=""; len=0
+while IFS= read -r line <&3; do
+  line=${line%$'\r'}
+  [ -z "$line" ] && break
+  case "$line" in
+    Lambda-Runtime-Aws-Request-Id:*) id=${line#*: } ;;
+    Content-Length:*) len=${line#*: } ;;
+  esac
+done
+IFS= read -r -N "$len" body <&3
+printf 'POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\nHost: %s\r\nContent-Length: 2\r\n\r\n{}' "$id" "$api" >&3
+read -r -t 30 ack <&3
+read -r -t 30 never <&3
+"#;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_runtime_api_serves_an_event_and_records_the_answer() {
+        if !Path::new("/bin/bash").exists() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("bootstrap");
+        std::fs::write(&script, FAKE_FUNCTION).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let run = run_once(&script, "fake", r#"{"hello":"world"}"#, 128, &dir.path().join("log"))
+            .await
+            .unwrap();
+        assert_eq!(run.outcome, "response");
+        let post = run.to_first_post_ms.unwrap();
+        assert!(run.to_next_ms > 0.0 && post >= run.to_next_ms, "{run:?}");
+    }
+
+    #[test]
+    fn every_function_has_a_sample_event() {
+        let events = crate::workspace().join("events");
+        for f in interview::handlers::FUNCTIONS {
+            assert!(events.join(event_file(f.name)).is_file(), "{}", f.name);
+        }
+    }
 }

@@ -363,7 +363,7 @@ fn section_parse(args: &Args) -> Result<serde_json::Value> {
 
 fn section_init(args: &Args, bin_dir: &Path) -> Result<serde_json::Value> {
     println!(
-        "\n## 3. Lambda init (host release binaries in {}, a Runtime API on 127.0.0.1, AWS backend with endpoints at a closed port; median of {})",
+        "\n## 3. Lambda init (binaries in {}, a Runtime API on 127.0.0.1, AWS backend with endpoints at a closed port; median of {})",
         bin_dir.display(),
         args.init_runs
     );
