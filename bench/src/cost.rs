@@ -581,7 +581,7 @@ pub async fn measure(kind: UploadKind, minutes: u32, job_ratio: f64) -> Result<C
     let polls_needed = ((f64::from(minutes) * 60.0 * job_ratio) / poll_seconds).ceil().max(1.0) as u64;
     let (transcriber, key, body): (Arc<dyn Transcriber>, String, Vec<u8>) = match kind {
         UploadKind::Transcript => (
-            transcriber_for(&settings),
+            transcriber_for(&settings, metered_blobs.clone(), None),
             format!("uploads/bench/interview-{minutes}min.vtt"),
             UploadFormat::Vtt.render(&transcript),
         ),

@@ -219,7 +219,7 @@ pub async fn run(config: PipelineConfig) -> Result<PipelineReport> {
         store: Arc::new(TimedStore::new(Arc::new(sqlite), timers.clone())),
         blobs: Arc::new(TimedBlobs::new(fs_blobs.clone(), timers.clone())),
         orchestrator: orchestrator.clone(),
-        transcriber: transcriber_for(&settings),
+        transcriber: transcriber_for(&settings, fs_blobs.clone(), None),
         analyzer: Arc::new(TimedAnalyzer::new(analyzer_for(&settings), timers.clone())),
         settings,
         clock,
