@@ -901,11 +901,17 @@ pub fn sample_speech() -> Transcript {
     t
 }
 
-/// A tiny but valid WAV file (a recording as far as the sniffing is concerned).
+/// One second of 16 kHz mono silence: a valid recording as far as the intake is concerned
+/// (it sniffs the bytes and probes the duration, which must be at least 0.5 s).
 pub fn wav_bytes() -> Vec<u8> {
-    let mut wav = b"RIFF\x24\x00\x00\x00WAVEfmt ".to_vec();
+    let data_len: u32 = 32_000;
+    let mut wav = b"RIFF".to_vec();
+    wav.extend_from_slice(&(36 + data_len).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
     wav.extend_from_slice(&[16, 0, 0, 0, 1, 0, 1, 0, 0x80, 0x3e, 0, 0, 0, 0x7d, 0, 0, 2, 0, 16, 0]);
-    wav.extend_from_slice(b"data\x00\x00\x00\x00");
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&data_len.to_le_bytes());
+    wav.resize(wav.len() + data_len as usize, 0);
     wav
 }
 
