@@ -40,17 +40,7 @@ const CORRUPT_VTT: &[u8] = b"WEBVTT\n\n00:00:09.000 --> 00:00:02.000\nMaria: thi
 
 /// A valid WAV header with no samples: sniffed as audio, so it goes to the speech engine.
 fn silent_wav() -> Vec<u8> {
-    // One second of 16 kHz mono 16-bit silence: long enough for the intake's 0.5 s minimum, so
-    // the recording reaches the transcribe step.
-    let data_len: u32 = 32_000;
-    let mut wav = b"RIFF".to_vec();
-    wav.extend_from_slice(&(36 + data_len).to_le_bytes());
-    wav.extend_from_slice(b"WAVEfmt ");
-    wav.extend_from_slice(&[16, 0, 0, 0, 1, 0, 1, 0, 0x80, 0x3e, 0, 0, 0, 0x7d, 0, 0, 2, 0, 16, 0]);
-    wav.extend_from_slice(b"data");
-    wav.extend_from_slice(&data_len.to_le_bytes());
-    wav.resize(wav.len() + data_len as usize, 0);
-    wav
+    integration_tests::faults::wav_bytes()
 }
 
 /// How much faster than real time the in-process runner's clock runs (see [`Cloud::local`]).
