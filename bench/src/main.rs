@@ -32,9 +32,9 @@ enum Section {
 #[derive(Debug, Parser)]
 #[command(name = "bench", version, about, long_about = None)]
 struct Args {
-    /// Sections to run, comma-separated (default: all, in order).
-    #[arg(long, value_delimiter = ',', default_values_t = [Section::Pipeline, Section::Parse, Section::Init, Section::Cost, Section::Sizes].map(|s| s.to_possible_value().unwrap().get_name().to_string()))]
-    sections: Vec<String>,
+    /// Sections to run, comma-separated (default: all, in this order).
+    #[arg(long, value_enum, value_delimiter = ',', default_values = ["pipeline", "parse", "init", "cost", "sizes"])]
+    sections: Vec<Section>,
 
     /// [pipeline] Interviews in the throughput pass.
     #[arg(long, default_value_t = 1000)]
@@ -136,10 +136,7 @@ fn main() -> Result<()> {
         }
         None => {}
     }
-    let mut sections = Vec::new();
-    for name in &args.sections {
-        sections.push(Section::from_str(name, true).map_err(|e| anyhow::anyhow!("--sections: {e}"))?);
-    }
+    let sections = args.sections.clone();
     let mut out = serde_json::Map::new();
     println!("# interview-pipeline bench");
     println!(
