@@ -374,8 +374,8 @@ fn section_init(args: &Args, bin_dir: &Path) -> Result<serde_json::Value> {
         logs.path(),
     ))?;
     println!(
-        "  {:<12} {:>9} {:>16} {:>16} {:>22}  {}",
-        "function", "binary", "→ first next", "(min–max)", "→ first response/error", "first answer"
+        "  {:<12} {:>9} {:>16} {:>16} {:>22}  first answer",
+        "function", "binary", "→ first next", "(min–max)", "→ first response/error"
     );
     let mut worst: f64 = 0.0;
     for r in &reports {
@@ -436,7 +436,7 @@ fn section_cost(args: &Args) -> Result<serde_json::Value> {
             },
             case.upload_bytes as f64 / 1024.0
         );
-        println!("  {:<18} {:>12}  {}", "service", "USD", "counted");
+        println!("  {:<18} {:>12}  counted", "service", "USD");
         for l in &aws {
             println!("  {:<18} {:>12.7}  {}", l.service, l.usd, l.usage);
         }
