@@ -1,9 +1,9 @@
 //! Evidence extraction: sentences of customer speech, classified by the cue lexicon, each
 //! tagged with its most distinctive key terms.
 
-use super::lexicon::{classify, is_question};
+use super::lexicon::{classify_in_context, is_question, prompted_kind, Prompt};
 use super::text::{name_words, split_sentences, terms, tokenize, SurfaceForms, Term, Token};
-use super::{Evidence, EvidenceDoc, ANALYSIS_SCHEMA_VERSION};
+use super::{Evidence, EvidenceDoc, EvidenceKind, ANALYSIS_SCHEMA_VERSION};
 use crate::transcript::Transcript;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -107,10 +107,28 @@ pub(crate) fn interviewers(transcript: &Transcript, sentences: &[Sentence<'_>]) 
 pub(crate) fn extract(transcript: &Transcript, analyzer: &str) -> EvidenceDoc {
     let all = sentences(transcript);
     let skip = interviewers(transcript, &all);
-    let customer: Vec<&Sentence<'_>> = all
-        .iter()
-        .filter(|s| !skip.contains(&transcript.segments[s.segment].speaker))
-        .collect();
+    let mut customer: Vec<&Sentence<'_>> = Vec::new();
+    let mut prompts: Vec<Option<Prompt>> = Vec::new();
+    let mut asked: Option<EvidenceKind> = None;
+    let mut position = 0;
+    let mut last_speaker: Option<&str> = None;
+    for s in &all {
+        let speaker = transcript.segments[s.segment].speaker.as_str();
+        if skip.contains(speaker) {
+            // The interviewer's last sentence before the answer decides what was asked.
+            asked = prompted_kind(s.text, &s.tokens);
+            last_speaker = None;
+            continue;
+        }
+        // Each customer who takes up the question answers it afresh.
+        if last_speaker != Some(speaker) {
+            position = 0;
+            last_speaker = Some(speaker);
+        }
+        customer.push(s);
+        prompts.push(asked.map(|kind| Prompt { kind, position }));
+        position += 1;
+    }
 
     // Document frequencies and spellings over all customer sentences, so tags favour terms
     // that are distinctive in this interview (looked up only, so a HashMap is deterministic).
@@ -135,8 +153,8 @@ pub(crate) fn extract(transcript: &Transcript, analyzer: &str) -> EvidenceDoc {
     let n_docs = customer.len().max(1) as f64;
 
     let mut items = Vec::new();
-    for (s, ts) in customer.iter().zip(&per_sentence) {
-        let Some(class) = classify(s.text, &s.tokens) else {
+    for ((s, ts), prompt) in customer.iter().zip(&per_sentence).zip(&prompts) {
+        let Some(class) = classify_in_context(s.text, &s.tokens, *prompt, !ts.is_empty()) else {
             continue;
         };
         let seg = &transcript.segments[s.segment];
@@ -162,6 +180,80 @@ pub(crate) fn extract(transcript: &Transcript, analyzer: &str) -> EvidenceDoc {
         items,
         usage: None,
     }
+}
+
+/// How many other quotes of the same answer, the nearest first, a quote takes as context.
+const CONTEXT_QUOTES: usize = 4;
+
+/// The conversation around a quote: what it answers and what else was said in that answer.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct QuoteContext {
+    /// The interviewer's turn the quote answers (empty when there is none).
+    pub question: String,
+    /// Up to [`CONTEXT_QUOTES`] other quotes from the same answer, the nearest first.
+    pub nearby: Vec<String>,
+}
+
+/// Per evidence, its [`QuoteContext`], for clustering and titles. Works on evidence from any
+/// analyzer (it finds each quote's segment by speaker, time and text); a quote that cannot be
+/// placed, or a transcript without a detectable interviewer, gets an empty context.
+pub(crate) fn answer_contexts(transcript: &Transcript, evidence: &[Evidence]) -> Vec<QuoteContext> {
+    let all = sentences(transcript);
+    let skip = interviewers(transcript, &all);
+    if skip.is_empty() {
+        return vec![QuoteContext::default(); evidence.len()];
+    }
+    // Per segment: the interviewer segment it answers.
+    let mut answers = Vec::with_capacity(transcript.segments.len());
+    let mut last_question = None;
+    for (i, seg) in transcript.segments.iter().enumerate() {
+        if skip.contains(&seg.speaker) {
+            last_question = Some(i);
+        }
+        answers.push(last_question);
+    }
+    let units: Vec<Option<usize>> = evidence
+        .iter()
+        .map(|ev| locate(transcript, ev).and_then(|seg| answers[seg]))
+        .collect();
+    let mut by_unit: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (i, unit) in units.iter().enumerate() {
+        if let Some(u) = unit {
+            by_unit.entry(*u).or_default().push(i);
+        }
+    }
+    units
+        .iter()
+        .enumerate()
+        .map(|(i, unit)| {
+            let Some(u) = unit else {
+                return QuoteContext::default();
+            };
+            let mut siblings: Vec<usize> = by_unit[u].iter().copied().filter(|&j| j != i).collect();
+            siblings.sort_by_key(|&j| (j.abs_diff(i), j));
+            QuoteContext {
+                question: transcript.segments[*u].text.clone(),
+                nearby: siblings
+                    .into_iter()
+                    .take(CONTEXT_QUOTES)
+                    .map(|j| evidence[j].quote.clone())
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// The segment a quote came from: same speaker, containing the quote, starting at or just
+/// before the quote's time (the nearest such segment within a bounded scan).
+fn locate(transcript: &Transcript, ev: &Evidence) -> Option<usize> {
+    const SCAN: usize = 64;
+    let segments = &transcript.segments;
+    let at = segments.partition_point(|s| s.start <= ev.start + 0.01);
+    let fits = |i: &usize| segments[*i].speaker == ev.speaker && segments[*i].text.contains(ev.quote.as_str());
+    (at.saturating_sub(SCAN)..at)
+        .rev()
+        .find(fits)
+        .or_else(|| (at..segments.len().min(at + SCAN)).find(fits))
 }
 
 /// Segment times as evidence times: finite, non-negative and ordered, whatever the input had.

@@ -25,6 +25,11 @@ const QUESTION_MARK_WEIGHT: f32 = 1.4;
 const QUESTION_FORM_WEIGHT: f32 = 1.3;
 
 const PAIN: &[(&str, f32)] = &[
+    ("trying to remember", 1.3),
+    ("too many", 0.9),
+    ("too much", 0.9),
+    ("gave up", 1.0),
+    ("give up", 1.0),
     ("takes forever", 1.5),
     ("take forever", 1.5),
     ("taking forever", 1.5),
@@ -155,6 +160,9 @@ const PAIN: &[(&str, f32)] = &[
 ];
 
 const NEED: &[(&str, f32)] = &[
+    ("i'd pay", 1.2),
+    ("we'd pay", 1.2),
+    ("would pay", 1.2),
     ("we need", 1.3),
     ("i need", 1.3),
     ("we really need", 1.3),
@@ -388,6 +396,8 @@ const PRAISE: &[(&str, f32)] = &[
 ];
 
 const OBJECTION: &[(&str, f32)] = &[
+    ("we won't", 1.0),
+    ("i won't", 1.0),
     ("too expensive", 1.6),
     ("too pricey", 1.6),
     ("too much money", 1.6),
@@ -690,6 +700,132 @@ const FILLERS: &[&str] = &[
     "wow",
 ];
 
+/// What kind of answer an interviewer's question asks for, by cue in the question. An answer
+/// to "What's the hardest part?" is a pain even when it says only "Shift swaps."; the kind a
+/// question prompts is a prior for the sentences that answer it (see [`classify_in_context`]).
+/// Questions that ask for questions, or for yes or no, prompt nothing. Specific topics come
+/// before generic openings ("how do you", "today"): the first cue found decides.
+const PROMPTS: &[(&str, EvidenceKind)] = &[
+    ("hardest", EvidenceKind::Pain),
+    ("hard part", EvidenceKind::Pain),
+    ("worst", EvidenceKind::Pain),
+    ("go wrong", EvidenceKind::Pain),
+    ("goes wrong", EvidenceKind::Pain),
+    ("went wrong", EvidenceKind::Pain),
+    ("cost you", EvidenceKind::Pain),
+    ("cost the", EvidenceKind::Pain),
+    ("cost your", EvidenceKind::Pain),
+    ("frustrat*", EvidenceKind::Pain),
+    ("annoy*", EvidenceKind::Pain),
+    ("problem*", EvidenceKind::Pain),
+    ("challeng*", EvidenceKind::Pain),
+    ("struggl*", EvidenceKind::Pain),
+    ("difficult", EvidenceKind::Pain),
+    ("pain", EvidenceKind::Pain),
+    ("how long does", EvidenceKind::Pain),
+    ("how long do", EvidenceKind::Pain),
+    ("how much time", EvidenceKind::Pain),
+    ("must do", EvidenceKind::Need),
+    ("must have", EvidenceKind::Need),
+    ("need to", EvidenceKind::Need),
+    ("needs to", EvidenceKind::Need),
+    ("have to do", EvidenceKind::Need),
+    ("requirement*", EvidenceKind::Need),
+    ("what would it do", EvidenceKind::Need),
+    ("what would make", EvidenceKind::Need),
+    ("what would a tool", EvidenceKind::Need),
+    ("what does a tool", EvidenceKind::Need),
+    ("magic wand", EvidenceKind::Goal),
+    ("ideal", EvidenceKind::Goal),
+    ("look like", EvidenceKind::Goal),
+    ("success", EvidenceKind::Goal),
+    ("succeed*", EvidenceKind::Goal),
+    ("worth it", EvidenceKind::Goal),
+    ("judge whether", EvidenceKind::Goal),
+    ("hoping", EvidenceKind::Goal),
+    ("achieve", EvidenceKind::Goal),
+    ("wish list", EvidenceKind::FeatureRequest),
+    ("anything else on", EvidenceKind::FeatureRequest),
+    ("what would you add", EvidenceKind::FeatureRequest),
+    ("feature*", EvidenceKind::FeatureRequest),
+    ("stood out", EvidenceKind::Praise),
+    ("stand out", EvidenceKind::Praise),
+    ("you'd keep", EvidenceKind::Praise),
+    ("would you keep", EvidenceKind::Praise),
+    ("works well", EvidenceKind::Praise),
+    ("what did you like", EvidenceKind::Praise),
+    ("what do you like", EvidenceKind::Praise),
+    ("stop you", EvidenceKind::Objection),
+    ("hold you back", EvidenceKind::Objection),
+    ("holding you back", EvidenceKind::Objection),
+    ("concern*", EvidenceKind::Objection),
+    ("worr*", EvidenceKind::Objection),
+    ("hesita*", EvidenceKind::Objection),
+    ("price", EvidenceKind::Objection),
+    ("pricing", EvidenceKind::Objection),
+    ("budget", EvidenceKind::Objection),
+    ("how do you", EvidenceKind::Behaviour),
+    ("how does", EvidenceKind::Behaviour),
+    ("how often", EvidenceKind::Behaviour),
+    ("walk me through", EvidenceKind::Behaviour),
+    ("tell me about", EvidenceKind::Behaviour),
+    ("tell me a bit", EvidenceKind::Behaviour),
+    ("today", EvidenceKind::Behaviour),
+    ("currently", EvidenceKind::Behaviour),
+    ("tried", EvidenceKind::Behaviour),
+    ("a say in", EvidenceKind::Behaviour),
+    ("decide*", EvidenceKind::Behaviour),
+    ("decision", EvidenceKind::Behaviour),
+];
+
+/// Prior weight of the prompted kind for the first sentences of an answer: above
+/// [`MIN_SCORE`], so a direct answer is evidence of the kind it was asked for, but below any
+/// strong cue, so what the sentence itself says still wins.
+const PROMPT_WEIGHT: f32 = 0.7;
+/// Prior weight further into a long answer, where talk drifts from the question: too weak to
+/// make evidence alone, enough to break a tie with a weak cue.
+const PROMPT_WEIGHT_LATER: f32 = 0.35;
+/// How many sentences of an answer get the full prompt weight.
+const PROMPTED_SENTENCES: usize = 3;
+
+/// What an interviewer's sentence prompts for: the first cue of [`PROMPTS`] found in it (the
+/// table lists specific topics before generic openings, so "How do you think about price?"
+/// asks about price, not about a habit), for questions only.
+pub(crate) fn prompted_kind(sentence: &str, tokens: &[Token]) -> Option<EvidenceKind> {
+    if !is_question(sentence, tokens) {
+        return None;
+    }
+    static COMPILED: OnceLock<Vec<(Vec<Pat>, EvidenceKind)>> = OnceLock::new();
+    let prompts = COMPILED.get_or_init(|| PROMPTS.iter().map(|(p, k)| (compile(p), *k)).collect());
+    prompts
+        .iter()
+        .find(|(pats, _)| {
+            tokens
+                .windows(pats.len())
+                .any(|w| pats.iter().zip(w).all(|(p, t)| p.matches(&t.lower)))
+        })
+        .map(|(_, kind)| *kind)
+}
+
+/// Where a customer sentence stands relative to the interviewer's last question.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Prompt {
+    /// The kind the question asked for.
+    pub kind: EvidenceKind,
+    /// 0 for the first sentence of the answer.
+    pub position: usize,
+}
+
+impl Prompt {
+    fn weight(&self) -> f32 {
+        if self.position < PROMPTED_SENTENCES {
+            PROMPT_WEIGHT
+        } else {
+            PROMPT_WEIGHT_LATER
+        }
+    }
+}
+
 /// One element of a cue pattern.
 #[derive(Debug, Clone)]
 enum Pat {
@@ -893,7 +1029,12 @@ pub(crate) fn is_question(sentence: &str, tokens: &[Token]) -> bool {
 /// Whether a sentence is too short or only back-channel ("Yeah.", "Mm-hmm.", "Got it.").
 pub(crate) fn is_filler(sentence: &str, tokens: &[Token]) -> bool {
     let min = if ends_with_question_mark(sentence) { 3 } else { 4 };
-    tokens.len() < min || tokens.iter().all(|t| FILLERS.contains(&t.lower.as_str()))
+    tokens.len() < min || only_fillers(tokens)
+}
+
+/// Whether every word is back-channel.
+fn only_fillers(tokens: &[Token]) -> bool {
+    tokens.iter().all(|t| FILLERS.contains(&t.lower.as_str()))
 }
 
 /// The order kinds win ties in: the more actionable kind first.
@@ -922,11 +1063,31 @@ pub(crate) struct Classified {
 }
 
 /// Classifies one customer sentence; `None` when it is filler or carries no cue strong enough.
+#[cfg(test)]
 pub(crate) fn classify(sentence: &str, tokens: &[Token]) -> Option<Classified> {
-    if is_filler(sentence, tokens) {
+    classify_in_context(sentence, tokens, None, false)
+}
+
+/// Classifies one customer sentence answering `prompt` (if any). The prompted kind adds its
+/// prior to the cue scores; a short direct answer ("Shift swaps.") counts when it has a key
+/// term, where on its own it would be too short to be evidence.
+pub(crate) fn classify_in_context(
+    sentence: &str,
+    tokens: &[Token],
+    prompt: Option<Prompt>,
+    has_key_terms: bool,
+) -> Option<Classified> {
+    // A direct answer may be short ("Shift swaps."), but not back-channel ("Sure, yeah.").
+    let direct_answer =
+        prompt.is_some_and(|p| p.position == 0) && has_key_terms && tokens.len() >= 2 && !only_fillers(tokens);
+    if is_filler(sentence, tokens) && !direct_answer {
         return None;
     }
-    let scores = kind_scores(sentence, tokens);
+    let mut scores = kind_scores(sentence, tokens);
+    // "That's the big one." answers too, but says nothing a researcher could file.
+    if let Some(p) = prompt.filter(|_| has_key_terms) {
+        scores[kind_index(p.kind)] += p.weight();
+    }
     let mut ranked: Vec<(EvidenceKind, f32)> = EvidenceKind::ALL.iter().map(|k| (*k, scores[kind_index(*k)])).collect();
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(tie_rank(a.0).cmp(&tie_rank(b.0))));
     let (kind, top) = ranked[0];
@@ -1134,5 +1295,55 @@ mod tests {
         for kind in EvidenceKind::ALL {
             assert!(lex.cues.iter().any(|c| c.kind == kind), "{kind:?} has no cue");
         }
+    }
+
+    #[test]
+    fn questions_prompt_the_kind_they_ask_for() {
+        let prompted = |q: &str| prompted_kind(q, &tokenize(q));
+        assert_eq!(prompted("What's the hardest part?"), Some(EvidenceKind::Pain));
+        assert_eq!(prompted("How long does that take you?"), Some(EvidenceKind::Pain));
+        assert_eq!(prompted("Anything else it must do?"), Some(EvidenceKind::Need));
+        assert_eq!(
+            prompted("Anything else on the wish list?"),
+            Some(EvidenceKind::FeatureRequest)
+        );
+        assert_eq!(
+            prompted("What would stop you from switching?"),
+            Some(EvidenceKind::Objection)
+        );
+        // The topic wins over the generic opening.
+        assert_eq!(prompted("How do you think about price?"), Some(EvidenceKind::Objection));
+        assert_eq!(
+            prompted("How do you build the schedule today?"),
+            Some(EvidenceKind::Behaviour)
+        );
+        // Statements, yes/no questions and invitations to ask prompt nothing.
+        assert_eq!(prompted("That's the hardest part, I see."), None);
+        assert_eq!(prompted("Does the schedule feed into payroll?"), None);
+        assert_eq!(prompted("Is there anything you'd like to ask me?"), None);
+    }
+
+    #[test]
+    fn a_prompt_makes_direct_answers_evidence_without_overriding_cues() {
+        let pain = |position| {
+            Some(Prompt {
+                kind: EvidenceKind::Pain,
+                position,
+            })
+        };
+        let answer = |s: &str, prompt| classify_in_context(s, &tokenize(s), prompt, true).map(|c| c.kind);
+        assert_eq!(answer("Shift swaps.", pain(0)), Some(EvidenceKind::Pain));
+        // Too short without the question, and late in an answer the prior alone is too weak.
+        assert_eq!(answer("Shift swaps.", None), None);
+        assert_eq!(answer("Shift swaps.", pain(1)), None);
+        assert_eq!(answer("We open at six on weekdays.", pain(5)), None);
+        // A strong cue still decides.
+        assert_eq!(
+            answer("I love the colour-coded week view.", pain(0)),
+            Some(EvidenceKind::Praise)
+        );
+        // Without a key term a sentence says nothing to file, prompted or not.
+        let s = "That's the big one.";
+        assert_eq!(classify_in_context(s, &tokenize(s), pain(0), false), None);
     }
 }

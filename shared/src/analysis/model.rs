@@ -85,7 +85,7 @@ pub struct Evidence {
 pub struct EvidenceDoc {
     /// Always [`ANALYSIS_SCHEMA_VERSION`] when written by this version.
     pub schema_version: u32,
-    /// The analyzer that produced it, e.g. `local-lexicon/1`.
+    /// The analyzer that produced it, e.g. `local-lexicon/2`.
     pub analyzer: String,
     /// The evidence, in transcript order.
     pub items: Vec<Evidence>,

@@ -6,9 +6,10 @@
 //! size next to real themes. Those quotes still appear in personas, insights (when no theme
 //! exists) and open questions.
 
+use super::extract::answer_contexts;
 use super::lexicon::{kind_scores, tie_rank};
 use super::text::{shorten, tokenize};
-use super::themes::{join_title, Corpus, SIMILARITY_THRESHOLD};
+use super::themes::{join_title, Corpus};
 use super::{AnalysisDoc, Evidence, EvidenceDoc, EvidenceKind, Insight, PersonaSignal, Theme, ANALYSIS_SCHEMA_VERSION};
 use crate::transcript::Transcript;
 use std::collections::{BTreeMap, BTreeSet};
@@ -126,9 +127,9 @@ struct ThemeInfo {
 /// Builds analysis.json.
 pub(crate) fn analyze(transcript: &Transcript, evidence: &EvidenceDoc, analyzer: &str) -> AnalysisDoc {
     let items = &evidence.items;
-    let corpus = Corpus::new(items);
+    let corpus = Corpus::with_context(items, &answer_contexts(transcript, items));
     let themes: Vec<ThemeInfo> = corpus
-        .cluster(SIMILARITY_THRESHOLD)
+        .topics()
         .into_iter()
         .filter(|members| match members.as_slice() {
             [a, b] => corpus.shared_terms(*a, *b) >= MIN_SHARED_TERMS_FOR_PAIR,

@@ -1,7 +1,8 @@
-//! Themes: TF-IDF vectors over evidence quotes, a deterministic centroid clustering, and
-//! readable titles made from each cluster's top terms.
+//! Themes: TF-IDF vectors over evidence quotes and their conversational context, a
+//! deterministic clustering, and readable titles made from each cluster's top terms.
 //!
-//! The clustering is a single leader pass (each quote joins the most similar existing cluster
+//! Interviews of up to [`EXACT_LIMIT`] quotes are clustered exactly ([`Corpus::topics`]).
+//! Beyond that the clustering is a single leader pass (each quote joins the most similar existing cluster
 //! centroid if the cosine reaches the threshold, otherwise starts a new cluster) followed by one
 //! reassignment pass against the frozen centroids, which undoes most order effects of the first
 //! pass. Candidate clusters come from an inverted index (term → the first clusters that used
@@ -10,12 +11,21 @@
 //! A common term shared by thousands of singletons therefore cannot make it quadratic; the
 //! price is that a quote reaches a late cluster only through a term that is not that common.
 
+use super::extract::QuoteContext;
 use super::text::{name_words, terms, tokenize, SurfaceForms, Term};
 use super::Evidence;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+/// How much a quote's context weighs against the quote's own words.
+pub(crate) const CONTEXT_WEIGHT: f32 = 0.25;
 /// Cosine similarity a quote needs with a cluster centroid to join it.
 pub(crate) const SIMILARITY_THRESHOLD: f32 = 0.3;
+/// Similarity at which two quotes are linked into one topic by [`Corpus::topics`].
+pub(crate) const LINK_THRESHOLD: f32 = 0.3;
+/// Mean similarity two groups need to be merged by [`Corpus::topics`].
+pub(crate) const GROUP_THRESHOLD: f32 = 0.1;
+/// Up to this many quotes [`Corpus::topics`] compares every pair.
+const EXACT_LIMIT: usize = 300;
 /// Upper bound on clusters; quotes that match none once it is reached stay unclustered.
 const MAX_CLUSTERS: usize = 4000;
 /// How many clusters the inverted index remembers per term (the oldest, which are the ones
@@ -24,11 +34,20 @@ const MAX_POSTINGS: usize = 64;
 /// Terms considered for a title; the title shows at most [`TITLE_ELEMENTS`] of them.
 const TITLE_CANDIDATES: usize = 4;
 const TITLE_ELEMENTS: usize = 3;
+/// Terms a title borrows from the question when the quotes share none.
+const QUESTION_TITLE_TERMS: usize = 2;
 
 /// The quotes as TF-IDF vectors, with what is needed to name clusters.
 pub(crate) struct Corpus {
-    /// Per evidence: (term id, weight), sorted by term id, unit length (empty: no key terms).
+    /// Per evidence: (term id, weight) of the quote and its context, sorted by term id, unit
+    /// length (empty: the quote has no key terms).
     vectors: Vec<Vec<(u32, f32)>>,
+    /// Per evidence: the same for the quote (and its tags) alone, for titles.
+    own: Vec<Vec<(u32, f32)>>,
+    /// Per evidence: the key terms (ids, sorted) of the question it answers.
+    questions: Vec<Vec<u32>>,
+    /// Per term: how many quotes use it.
+    df: Vec<u32>,
     /// Per evidence: (first token, token after, term id, lowercase surface) of the quote's key
     /// terms, for finding terms that stand next to each other.
     sequences: Vec<Vec<(usize, usize, u32, String)>>,
@@ -42,11 +61,23 @@ impl Corpus {
     /// Builds vectors from the quotes of the evidence, plus tag words that are not in the
     /// quote (another analyzer's tags may name the topic in other words; repeating words the
     /// quote already has would only overweight them). Speaker names are not terms.
+    #[cfg(test)]
     pub fn new(evidence: &[Evidence]) -> Corpus {
+        Corpus::with_context(evidence, &vec![QuoteContext::default(); evidence.len()])
+    }
+
+    /// Like [`Corpus::new`], with each quote's conversational context (the question it
+    /// answers, the other quotes of the same answer) added at [`CONTEXT_WEIGHT`]: in a short
+    /// interview two quotes on one topic often share no word of their own ("Shift swaps." and
+    /// "I missed that a baker was booked on two shifts" do; "it comes straight out of my
+    /// margin" does not), but the question and the answer around them do. Titles come from
+    /// the quotes' own words only.
+    pub fn with_context(evidence: &[Evidence], contexts: &[QuoteContext]) -> Corpus {
         let names = name_words(evidence.iter().map(|e| e.speaker.as_str()));
         let mut forms = SurfaceForms::default();
-        let mut per_doc: Vec<(Vec<Term>, Vec<String>)> = Vec::with_capacity(evidence.len());
-        for ev in evidence {
+        let mut per_doc: Vec<(Vec<Term>, Vec<String>, Vec<String>)> = Vec::with_capacity(evidence.len());
+        let mut question_terms: Vec<Vec<String>> = Vec::with_capacity(evidence.len());
+        for (i, ev) in evidence.iter().enumerate() {
             let seq = terms(&tokenize(&ev.quote), &names);
             for term in &seq {
                 forms.add(&term.stem, &term.surface);
@@ -59,23 +90,37 @@ impl Corpus {
                 .map(|t| t.stem)
                 .filter(|s| !in_quote.contains(s.as_str()))
                 .collect();
-            per_doc.push((seq, tag_terms));
+            let context = contexts.get(i).cloned().unwrap_or_default();
+            let stems_of = |text: &str| -> Vec<Term> { terms(&tokenize(text), &names) };
+            let question = stems_of(&context.question);
+            for term in &question {
+                forms.add(&term.stem, &term.surface);
+            }
+            let question: Vec<String> = question.into_iter().map(|t| t.stem).collect();
+            let mut context_terms = question.clone();
+            context_terms.extend(context.nearby.iter().flat_map(|q| stems_of(q)).map(|t| t.stem));
+            question_terms.push(question);
+            per_doc.push((seq, tag_terms, context_terms));
         }
         let vocabulary: BTreeSet<&str> = per_doc
             .iter()
-            .flat_map(|(seq, tags)| {
+            .flat_map(|(seq, tags, context)| {
                 seq.iter()
                     .map(|t| t.stem.as_str())
                     .chain(tags.iter().map(String::as_str))
+                    .chain(context.iter().map(String::as_str))
             })
             .collect();
         let stems: Vec<String> = vocabulary.iter().map(|s| s.to_string()).collect();
         // Ids follow the sorted vocabulary; the map itself is only looked up.
         let id_of: HashMap<&str, u32> = stems.iter().enumerate().map(|(i, s)| (s.as_str(), i as u32)).collect();
 
-        let mut counts_per_doc: Vec<BTreeMap<u32, u32>> = Vec::with_capacity(per_doc.len());
+        // Document frequency counts quotes (with their tags) only, so a question that is
+        // context for several quotes does not make its words look common.
+        let mut own_counts: Vec<BTreeMap<u32, u32>> = Vec::with_capacity(per_doc.len());
+        let mut context_counts: Vec<BTreeMap<u32, u32>> = Vec::with_capacity(per_doc.len());
         let mut df = vec![0u32; stems.len()];
-        for (seq, tags) in &per_doc {
+        for (seq, tags, context) in &per_doc {
             let mut counts: BTreeMap<u32, u32> = BTreeMap::new();
             for s in seq.iter().map(|t| &t.stem).chain(tags.iter()) {
                 if let Some(&id) = id_of.get(s.as_str()) {
@@ -85,61 +130,143 @@ impl Corpus {
             for id in counts.keys() {
                 df[*id as usize] += 1;
             }
-            counts_per_doc.push(counts);
+            own_counts.push(counts);
+            let mut extra: BTreeMap<u32, u32> = BTreeMap::new();
+            for s in context {
+                if let Some(&id) = id_of.get(s.as_str()) {
+                    *extra.entry(id).or_insert(0) += 1;
+                }
+            }
+            context_counts.push(extra);
         }
         let n = per_doc.len() as f32;
-        let vectors = counts_per_doc
-            .iter()
-            .map(|counts| {
-                let mut v: Vec<(u32, f32)> = counts
-                    .iter()
-                    .map(|(id, tf)| {
-                        let idf = ((n + 1.0) / (df[*id as usize] as f32 + 1.0)).ln() + 1.0;
-                        (*id, (1.0 + (*tf as f32).ln()) * idf)
-                    })
-                    .collect();
-                let norm = v.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
-                if norm > 0.0 {
-                    v.iter_mut().for_each(|(_, w)| *w /= norm);
-                }
-                v
-            })
-            .collect();
+        let weigh = |id: u32, tf: u32| {
+            let idf = ((n + 1.0) / (df[id as usize] as f32 + 1.0)).ln() + 1.0;
+            (1.0 + (tf as f32).ln()) * idf
+        };
+        let unit = |mut v: Vec<(u32, f32)>| {
+            let norm = v.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+            if norm > 0.0 {
+                v.iter_mut().for_each(|(_, w)| *w /= norm);
+            }
+            v
+        };
+        let mut vectors = Vec::with_capacity(per_doc.len());
+        let mut own = Vec::with_capacity(per_doc.len());
+        for (counts, extra) in own_counts.iter().zip(&context_counts) {
+            let quote: Vec<(u32, f32)> = counts.iter().map(|(id, tf)| (*id, weigh(*id, *tf))).collect();
+            own.push(unit(quote.clone()));
+            if quote.is_empty() {
+                // Context alone does not make a quote part of a topic.
+                vectors.push(Vec::new());
+                continue;
+            }
+            let mut merged: BTreeMap<u32, f32> = quote.into_iter().collect();
+            for (id, tf) in extra {
+                *merged.entry(*id).or_insert(0.0) += CONTEXT_WEIGHT * weigh(*id, *tf);
+            }
+            vectors.push(unit(merged.into_iter().collect()));
+        }
         let sequences = per_doc
             .into_iter()
-            .map(|(seq, _)| {
+            .map(|(seq, _, _)| {
                 seq.into_iter()
                     .filter_map(|t| id_of.get(t.stem.as_str()).map(|id| (t.start, t.end, *id, t.surface)))
                     .collect()
             })
             .collect();
+        let questions = question_terms
+            .iter()
+            .map(|q| {
+                let mut ids: Vec<u32> = q.iter().filter_map(|s| id_of.get(s.as_str()).copied()).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                ids
+            })
+            .collect();
         Corpus {
+            df,
             vectors,
+            own,
+            questions,
             sequences,
             stems,
             forms,
         }
     }
 
-    /// Cosine similarity of two quotes (for tests and diagnostics).
-    #[cfg(test)]
+    /// Cosine similarity of two quotes with their context.
     pub fn similarity(&self, a: usize, b: usize) -> f32 {
-        let (va, vb) = (&self.vectors[a], &self.vectors[b]);
-        let mut i = 0;
-        let mut j = 0;
-        let mut dot = 0.0;
-        while i < va.len() && j < vb.len() {
-            match va[i].0.cmp(&vb[j].0) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    dot += va[i].1 * vb[j].1;
-                    i += 1;
-                    j += 1;
-                }
+        dot(&self.vectors[a], &self.vectors[b])
+    }
+
+    /// Groups quotes into topics. Up to [`EXACT_LIMIT`] quotes with key terms, every pair is
+    /// compared and groups are merged agglomeratively, the most strongly linked pair first:
+    /// two groups join when some quote of one is at least [`LINK_THRESHOLD`] alike to some
+    /// quote of the other (an answer's quotes hang together through their shared context;
+    /// answers far apart join when quotes share key terms, which is how a topic recurs in a
+    /// short interview) and the groups are on average at least [`GROUP_THRESHOLD`] alike, so
+    /// one common word cannot chain every topic into one. Beyond the limit, the bounded
+    /// leader pass of [`Corpus::cluster`]. Same shape of result as [`Corpus::cluster`].
+    pub fn topics(&self) -> Vec<Vec<usize>> {
+        let with_terms: Vec<usize> = (0..self.vectors.len())
+            .filter(|&i| !self.vectors[i].is_empty())
+            .collect();
+        if with_terms.len() > EXACT_LIMIT {
+            return self.cluster(SIMILARITY_THRESHOLD);
+        }
+        let n = with_terms.len();
+        // Between live groups (merged into the lower index): strongest link and mean similarity.
+        let mut link = vec![vec![0f32; n]; n];
+        let mut mean = vec![vec![0f32; n]; n];
+        for a in 0..n {
+            for b in a + 1..n {
+                let s = self.similarity(with_terms[a], with_terms[b]);
+                link[a][b] = s;
+                link[b][a] = s;
+                mean[a][b] = s;
+                mean[b][a] = s;
             }
         }
-        dot
+        let mut members: Vec<Vec<usize>> = with_terms.iter().map(|&i| vec![i]).collect();
+        let mut live = vec![true; n];
+        loop {
+            let mut best: Option<(usize, usize)> = None;
+            for a in (0..n).filter(|&a| live[a]) {
+                for b in (a + 1..n).filter(|&b| live[b]) {
+                    if link[a][b] >= LINK_THRESHOLD
+                        && mean[a][b] >= GROUP_THRESHOLD
+                        && best.is_none_or(|(x, y)| link[a][b] > link[x][y])
+                    {
+                        best = Some((a, b));
+                    }
+                }
+            }
+            let Some((a, b)) = best else {
+                break;
+            };
+            let (wa, wb) = (members[a].len() as f32, members[b].len() as f32);
+            for c in (0..n).filter(|&c| live[c] && c != a && c != b) {
+                let l = link[a][c].max(link[b][c]);
+                let m = (wa * mean[a][c] + wb * mean[b][c]) / (wa + wb);
+                link[a][c] = l;
+                link[c][a] = l;
+                mean[a][c] = m;
+                mean[c][a] = m;
+            }
+            live[b] = false;
+            let moved = std::mem::take(&mut members[b]);
+            members[a].extend(moved);
+            members[a].sort_unstable();
+        }
+        let mut out: Vec<Vec<usize>> = members
+            .into_iter()
+            .zip(live)
+            .filter(|(_, l)| *l)
+            .map(|(m, _)| m)
+            .collect();
+        out.sort_by(|a, b| b.len().cmp(&a.len()).then(a[0].cmp(&b[0])));
+        out
     }
 
     /// Groups quotes into clusters (lists of evidence indexes in transcript order), largest
@@ -190,7 +317,7 @@ impl Corpus {
         // Per term: (quotes containing it, summed weight).
         let mut stats: BTreeMap<u32, (usize, f32)> = BTreeMap::new();
         for &m in members {
-            for (id, w) in &self.vectors[m] {
+            for (id, w) in &self.own[m] {
                 let e = stats.entry(*id).or_insert((0, 0.0));
                 e.0 += 1;
                 e.1 += w;
@@ -210,6 +337,19 @@ impl Corpus {
             .take(TITLE_CANDIDATES)
             .map(|r| r.0)
             .collect();
+        if top.is_empty() {
+            // The quotes share no word, but the question they answer names the topic ("How
+            // do you think about price?"): its terms that most members answered, rarest first.
+            let mut asked: BTreeMap<u32, usize> = BTreeMap::new();
+            for &m in members {
+                for id in &self.questions[m] {
+                    *asked.entry(*id).or_insert(0) += 1;
+                }
+            }
+            let mut asked: Vec<(u32, usize)> = asked.into_iter().filter(|(_, n)| 2 * n > members.len()).collect();
+            asked.sort_by(|a, b| b.1.cmp(&a.1).then(self.df_rank(a.0).cmp(&self.df_rank(b.0))));
+            top.extend(asked.iter().take(QUESTION_TITLE_TERMS).map(|(id, _)| *id));
+        }
         if top.is_empty() {
             top.extend(ranked.first().map(|r| r.0));
         }
@@ -267,9 +407,14 @@ impl Corpus {
         elements
     }
 
+    /// Sort key for "rarest term first", ties by stem so the order is deterministic.
+    fn df_rank(&self, id: u32) -> (u32, &str) {
+        (self.df[id as usize], self.stems[id as usize].as_str())
+    }
+
     /// How many key terms two quotes have in common.
     pub fn shared_terms(&self, a: usize, b: usize) -> usize {
-        let (Some(va), Some(vb)) = (self.vectors.get(a), self.vectors.get(b)) else {
+        let (Some(va), Some(vb)) = (self.own.get(a), self.own.get(b)) else {
             return 0;
         };
         va.iter()
@@ -282,6 +427,25 @@ impl Corpus {
     pub fn has_terms(&self, i: usize) -> bool {
         self.vectors.get(i).is_some_and(|v| !v.is_empty())
     }
+}
+
+/// Dot product of two sparse vectors sorted by term id.
+fn dot(va: &[(u32, f32)], vb: &[(u32, f32)]) -> f32 {
+    let mut i = 0;
+    let mut j = 0;
+    let mut sum = 0.0;
+    while i < va.len() && j < vb.len() {
+        match va[i].0.cmp(&vb[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                sum += va[i].1 * vb[j].1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    sum
 }
 
 /// Joins title elements as "A", "A & B" or "A, B & C", with a capital first letter.
