@@ -110,6 +110,7 @@ pub fn transcriber_for(
                 crate::transcriber::amazon::TranscribeOptions {
                     language: settings.transcribe_language.clone(),
                     max_speakers: settings.transcribe_max_speakers,
+                    data_access_role_arn: settings.transcribe_data_access_role_arn.clone(),
                 },
             )),
             None => Arc::new(Unavailable::new(
