@@ -58,7 +58,9 @@ pub struct Settings {
     pub max_transcript_bytes: u64,
     /// Seconds between transcription polls.
     pub transcribe_poll_interval: Duration,
-    /// Total time a transcription may take before the step fails with a timeout.
+    /// Total time a transcription may take before the step fails with a timeout
+    /// (`TRANSCRIBE_MAX_WAIT_SECONDS`), counted from the step's start: time a job waits in Amazon
+    /// Transcribe's queue counts too, since the execution's own timeout would end it anyway.
     pub transcribe_max_wait: Duration,
     /// Heartbeat age after which a live item is stale, for every step but transcribe.
     pub stale_after: Duration,
