@@ -58,7 +58,9 @@ pub struct Settings {
     pub max_transcript_bytes: u64,
     /// Seconds between transcription polls.
     pub transcribe_poll_interval: Duration,
-    /// Total time a transcription may take before the step fails with a timeout.
+    /// Total time a transcription may take before the step fails with a timeout
+    /// (`TRANSCRIBE_MAX_WAIT_SECONDS`), counted from the step's start: time a job waits in Amazon
+    /// Transcribe's queue counts too, since the execution's own timeout would end it anyway.
     pub transcribe_max_wait: Duration,
     /// Heartbeat age after which a live item is stale, for every step but transcribe.
     pub stale_after: Duration,
@@ -98,6 +100,11 @@ pub struct Settings {
     pub transcribe_language: Option<String>,
     /// Most speakers Amazon Transcribe tells apart (`TRANSCRIBE_MAX_SPEAKERS`, 2–30).
     pub transcribe_max_speakers: u32,
+    /// An IAM role Amazon Transcribe assumes to read queued recordings and write their output
+    /// (`TRANSCRIBE_DATA_ACCESS_ROLE_ARN`; the stack sets it). When set, jobs past the account's
+    /// concurrent-job quota wait in Transcribe's own queue (deferred execution); when unset, such a
+    /// job is refused with `LimitExceededException`, a transient error the state machine retries.
+    pub transcribe_data_access_role_arn: Option<String>,
     /// The offline Whisper model: `base`, `tiny.en`, or a directory holding a CTranslate2 model (`WHISPER_MODEL`).
     pub whisper_model: String,
     /// Where `scripts/setup-whisper.sh` installs models (`WHISPER_MODELS_DIR`, default `<data dir>/models`).
@@ -289,6 +296,18 @@ impl Settings {
                     })
                 }
             },
+            transcribe_data_access_role_arn: match get("TRANSCRIBE_DATA_ACCESS_ROLE_ARN") {
+                None => None,
+                Some(arn) if is_role_arn(&arn) => Some(arn),
+                Some(other) => {
+                    return Err(ConfigError::Invalid {
+                        name: "TRANSCRIBE_DATA_ACCESS_ROLE_ARN",
+                        value: other,
+                        hint: "the ARN of an IAM role Amazon Transcribe may assume, \
+                               arn:aws:iam::<account>:role/<name> (the stack sets it), or unset",
+                    })
+                }
+            },
             whisper_model: get("WHISPER_MODEL").unwrap_or_else(|| "base".into()),
             whisper_models_dir: get("WHISPER_MODELS_DIR").map(PathBuf::from).unwrap_or_else(|| {
                 PathBuf::from(get("INTERVIEWS_DATA_DIR").unwrap_or_else(|| DEFAULT_DATA_DIR.into())).join("models")
@@ -331,6 +350,19 @@ impl Settings {
             _ => self.stale_after,
         }
     }
+}
+
+/// Whether `arn` has the shape of an IAM role ARN: `arn:<partition>:iam::<12 digits>:role/<path and name>`.
+fn is_role_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    matches!(
+        parts.as_slice(),
+        ["arn", partition, "iam", "", account, resource]
+            if partition.starts_with("aws")
+                && account.len() == 12
+                && account.bytes().all(|b| b.is_ascii_digit())
+                && resource.strip_prefix("role/").is_some_and(|name| !name.is_empty())
+    )
 }
 
 fn default_embedded_transcriber() -> TranscriberChoice {
@@ -411,6 +443,35 @@ mod tests {
         let err = Settings::from_vars(&vars(&[("TRANSCRIBE_MAX_SPEAKERS", "40")])).unwrap_err();
         assert!(err.to_string().starts_with("TRANSCRIBE_MAX_SPEAKERS=\"40\""), "{err}");
         assert!(Settings::from_vars(&vars(&[("MAX_MEDIA_SECONDS", "-1")])).is_err());
+    }
+
+    #[test]
+    fn the_transcribe_data_access_role_is_optional_and_must_be_a_role_arn() {
+        let s = Settings::from_vars(&HashMap::new()).unwrap();
+        assert_eq!(s.transcribe_data_access_role_arn, None);
+        let s = Settings::from_vars(&vars(&[("TRANSCRIBE_DATA_ACCESS_ROLE_ARN", "  ")])).unwrap();
+        assert_eq!(s.transcribe_data_access_role_arn, None);
+        for arn in [
+            "arn:aws:iam::123456789012:role/stack-TranscribeDataAccessRole-AB12",
+            "arn:aws-us-gov:iam::123456789012:role/service/transcribe-access",
+        ] {
+            let s = Settings::from_vars(&vars(&[("TRANSCRIBE_DATA_ACCESS_ROLE_ARN", arn)])).unwrap();
+            assert_eq!(s.transcribe_data_access_role_arn.as_deref(), Some(arn));
+        }
+        for bad in [
+            "transcribe-access",
+            "arn:aws:iam::123456789012:user/alice",
+            "arn:aws:iam::1234:role/x",
+            "arn:aws:iam::123456789012:role/",
+            "arn:aws:s3:::bucket",
+        ] {
+            let err = Settings::from_vars(&vars(&[("TRANSCRIBE_DATA_ACCESS_ROLE_ARN", bad)])).unwrap_err();
+            assert!(
+                err.to_string()
+                    .starts_with(&format!("TRANSCRIBE_DATA_ACCESS_ROLE_ARN={bad:?} is not valid")),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -110,6 +110,7 @@ pub fn transcriber_for(
                 crate::transcriber::amazon::TranscribeOptions {
                     language: settings.transcribe_language.clone(),
                     max_speakers: settings.transcribe_max_speakers,
+                    data_access_role_arn: settings.transcribe_data_access_role_arn.clone(),
                 },
             )),
             None => Arc::new(Unavailable::new(
@@ -142,7 +143,7 @@ fn whisper_for(_settings: &Settings, _blobs: Arc<dyn BlobStore>) -> Arc<dyn Tran
 /// The analyzer the settings ask for.
 pub fn analyzer_for(settings: &Settings) -> Arc<dyn Analyzer> {
     match settings.analyzer {
-        AnalyzerChoice::Local => Arc::new(LocalAnalyzer::default()),
+        AnalyzerChoice::Local => Arc::new(LocalAnalyzer),
         AnalyzerChoice::Bedrock => Arc::new(BedrockAnalyzer::new(BedrockOptions::from_settings(settings))),
     }
 }

@@ -1,7 +1,8 @@
 //! The deployable pieces agree with each other: `interview::handlers::FUNCTIONS`, the crates under
 //! `functions/`, the SAM template `infra/template.yaml` and the state machine
-//! `infra/statemachine.asl.json`. Each test gathers every problem it finds and fails with the
-//! whole list, each entry saying what is missing where.
+//! `infra/statemachine.asl.json`, and the environment variables `shared/src/config.rs` reads.
+//! Each test gathers every problem it finds and fails with the whole list, each entry saying
+//! what is missing where.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
@@ -474,6 +475,9 @@ fn every_function_runs_on_arm64_provided_al2023_with_its_environment() {
         if matches!(spec.name, "ingest" | "sweeper") {
             wanted.push("STATE_MACHINE_ARN");
         }
+        if spec.name == "transcribe" {
+            wanted.push("TRANSCRIBE_DATA_ACCESS_ROLE_ARN");
+        }
         for name in wanted {
             if !variables.contains(name) {
                 problems.push(format!("{}: environment variable {name} is not set", spec.resource));
@@ -481,6 +485,152 @@ fn every_function_runs_on_arm64_provided_al2023_with_its_environment() {
         }
     }
     assert_no_problems("function runtime settings", problems);
+}
+
+/// Every `Environment.Variables` name the template sets (Globals and each function), with where.
+fn template_variables(template: &Value) -> BTreeMap<String, Vec<String>> {
+    let mut found: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let globals = template["Globals"]["Function"]["Environment"]["Variables"].as_object();
+    for name in globals.into_iter().flat_map(|v| v.keys()) {
+        found.entry(name.clone()).or_default().push("Globals".into());
+    }
+    for (id, resource) in resources_of_type(template, "AWS::Serverless::Function") {
+        let vars = resource["Properties"]["Environment"]["Variables"].as_object();
+        for name in vars.into_iter().flat_map(|v| v.keys()) {
+            found.entry(name.clone()).or_default().push(id.clone());
+        }
+    }
+    found
+}
+
+#[test]
+fn every_variable_the_template_sets_is_one_the_settings_read() {
+    let template = template();
+    let config = fs::read_to_string(repo_root().join("shared/src/config.rs")).expect("shared/src/config.rs");
+    // Read outside `Settings`: the log filter.
+    let elsewhere = ["RUST_LOG"];
+    let mut problems = Vec::new();
+    for (name, places) in template_variables(&template) {
+        if !elsewhere.contains(&name.as_str()) && !config.contains(&format!("\"{name}\"")) {
+            problems.push(format!(
+                "{} set {name}, which shared/src/config.rs never reads (a typo, or a setting that was removed?)",
+                places.join(", ")
+            ));
+        }
+    }
+    assert_no_problems("template variables vs config.rs", problems);
+}
+
+/// The statements of an `AWS::IAM::Role`'s inline policies.
+fn role_statements(role: &Value) -> Vec<&Value> {
+    role["Properties"]["Policies"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|p| p["PolicyDocument"]["Statement"].as_array().into_iter().flatten())
+        .collect()
+}
+
+fn as_list(value: &Value) -> Vec<&Value> {
+    match value {
+        Value::Array(items) => items.iter().collect(),
+        Value::Null => vec![],
+        other => vec![other],
+    }
+}
+
+fn actions(statement: &Value) -> Vec<&str> {
+    as_list(&statement["Action"])
+        .into_iter()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
+#[test]
+fn transcribes_data_access_role_is_for_transcribe_only_and_passed_by_the_transcribe_function_only() {
+    let template = template();
+    let resources = resources(&template);
+    let mut problems = Vec::new();
+    let function = &resources["TranscribeFunction"];
+    let variable = &function["Properties"]["Environment"]["Variables"]["TRANSCRIBE_DATA_ACCESS_ROLE_ARN"];
+    let Some((role_id, "Arn")) = get_att(variable).as_ref().map(|(r, a)| (r.clone(), a.as_str())) else {
+        panic!("TranscribeFunction's TRANSCRIBE_DATA_ACCESS_ROLE_ARN must be !GetAtt <an AWS::IAM::Role>.Arn, is {variable}");
+    };
+    let role = &resources[&role_id];
+    if role["Type"] != "AWS::IAM::Role" {
+        panic!("{role_id} (TRANSCRIBE_DATA_ACCESS_ROLE_ARN) is not an AWS::IAM::Role");
+    }
+
+    // Trust: Amazon Transcribe, on behalf of this account only.
+    let trust = as_list(&role["Properties"]["AssumeRolePolicyDocument"]["Statement"]);
+    let trusted_as_expected = trust.len() == 1
+        && trust[0]["Effect"] == "Allow"
+        && trust[0]["Principal"] == serde_json::json!({"Service": "transcribe.amazonaws.com"})
+        && actions(trust[0]) == ["sts:AssumeRole"]
+        && trust[0]["Condition"]["StringEquals"]["aws:SourceAccount"] == serde_json::json!({"Ref": "AWS::AccountId"});
+    if !trusted_as_expected {
+        problems.push(format!(
+            "{role_id} must trust only transcribe.amazonaws.com (sts:AssumeRole) with aws:SourceAccount = \
+             AWS::AccountId; its trust policy is {trust:?}"
+        ));
+    }
+
+    // Permissions: read the recordings, write the job's output; nothing else.
+    let mut granted = BTreeSet::new();
+    for statement in role_statements(role) {
+        for action in actions(statement) {
+            for resource in as_list(&statement["Resource"]) {
+                granted.insert((action.to_string(), resource.to_string()));
+            }
+        }
+    }
+    let expected: BTreeSet<(String, String)> = [
+        ("s3:GetObject", r#"{"Fn::Sub":"${UploadsBucket.Arn}/uploads/*"}"#),
+        ("s3:PutObject", r#"{"Fn::Sub":"${UploadsBucket.Arn}/results/*"}"#),
+    ]
+    .into_iter()
+    .map(|(a, r)| (a.to_string(), r.to_string()))
+    .collect();
+    if granted != expected {
+        problems.push(format!("{role_id} grants {granted:?}; expected exactly {expected:?}"));
+    }
+
+    // iam:PassRole: only the transcribe function's role, only on this role, only to Transcribe.
+    let transcribe_role = get_att(&function["Properties"]["Role"]).map(|(r, _)| r);
+    let mut passes = 0;
+    for (id, resource) in resources_of_type(&template, "AWS::IAM::Role") {
+        for statement in role_statements(resource) {
+            if !actions(statement)
+                .iter()
+                .any(|a| a.starts_with("iam:PassRole") || *a == "iam:*" || *a == "*")
+            {
+                continue;
+            }
+            let targets = as_list(&statement["Resource"]);
+            let exact = targets.len() == 1
+                && get_att(targets[0]) == Some((role_id.clone(), "Arn".into()))
+                && statement["Condition"]["StringEquals"]["iam:PassedToService"] == "transcribe.amazonaws.com";
+            if Some(id) != transcribe_role.as_ref() {
+                problems.push(format!(
+                    "{id} grants {:?}; only TranscribeFunction's role may pass a role",
+                    actions(statement)
+                ));
+            } else if !exact {
+                problems.push(format!(
+                    "{id} grants iam:PassRole on {targets:?}; expected exactly !GetAtt {role_id}.Arn with \
+                     StringEquals iam:PassedToService = transcribe.amazonaws.com"
+                ));
+            } else {
+                passes += 1;
+            }
+        }
+    }
+    if passes != 1 {
+        problems.push(format!(
+            "TranscribeFunction's role ({transcribe_role:?}) must have one iam:PassRole statement for {role_id}, has {passes}"
+        ));
+    }
+    assert_no_problems("Transcribe's data-access role", problems);
 }
 
 #[test]

@@ -4,8 +4,8 @@
 //! - the Transcribe poll loop of the real ASL (Wait → check → Choice) on the embedded runner
 //!   with a scripted engine: in progress twice then completed, a failed job, and a job that
 //!   outlives the maximum wait;
-//! - `AmazonTranscriber` against moto's Transcribe (which does not write output: the test puts
-//!   a real-shaped output document where the job would).
+//! - `AmazonTranscriber` against moto's Transcribe, with and without deferred execution (moto
+//!   does not write output: the test puts a real-shaped output document where the job would).
 
 use async_trait::async_trait;
 use interview::asl::{Clock, ScaledClock};
@@ -371,6 +371,18 @@ async fn moto_transcriber() -> (
     aws_sdk_transcribe::Client,
     String,
 ) {
+    moto_transcriber_with(None).await
+}
+
+/// A transcriber on moto; `data_access_role_arn` turns on deferred execution.
+async fn moto_transcriber_with(
+    data_access_role_arn: Option<&str>,
+) -> (
+    AmazonTranscriber,
+    Arc<dyn BlobStore>,
+    aws_sdk_transcribe::Client,
+    String,
+) {
     let config = integration_tests::moto_config().await;
     let (s3, bucket) = integration_tests::new_bucket(&config).await;
     let blobs: Arc<dyn BlobStore> = Arc::new(S3BlobStore::new(s3, bucket.clone()));
@@ -381,6 +393,7 @@ async fn moto_transcriber() -> (
         TranscribeOptions {
             language: Some("en-US".into()),
             max_speakers: 3,
+            data_access_role_arn: data_access_role_arn.map(str::to_string),
         },
     );
     (transcriber, blobs, client, bucket)
@@ -468,6 +481,63 @@ async fn moto_start_conflict_poll_and_complete() {
         }
         other => panic!("the job never completed: {other:?}"),
     }
+}
+
+// moto accepts JobExecutionSettings and ignores it for scheduling: it moves every job one status
+// per describe, QUEUED → IN_PROGRESS → COMPLETED. So this shows that the deferred-execution
+// request is well-formed and that a job read as QUEUED (the transcriber's first check) is polled
+// on through to its transcript.
+#[tokio::test]
+async fn moto_deferred_execution_start_poll_and_complete() {
+    let role = "arn:aws:iam::123456789012:role/interviews-TranscribeDataAccessRole";
+    let (transcriber, blobs, client, _bucket) = moto_transcriber_with(Some(role)).await;
+    let request = moto_request("deferred");
+    blobs
+        .put(&request.media_key, wav(16_000, 2.0).into(), "audio/wav")
+        .await
+        .unwrap();
+    assert!(matches!(
+        transcriber.start(&request).await.unwrap(),
+        TranscriptionState::InProgress
+    ));
+    blobs
+        .put(
+            &AmazonTranscriber::output_key(&request),
+            OUTPUT.into(),
+            "application/json",
+        )
+        .await
+        .unwrap();
+    // Each round: the transcriber's check, then what Transcribe says after it.
+    let mut rounds = Vec::new();
+    for _ in 0..5 {
+        let state = transcriber.check(&request).await.unwrap();
+        if !matches!(state, TranscriptionState::InProgress) {
+            rounds.push((format!("{state:?}").chars().take(20).collect::<String>(), None));
+            break;
+        }
+        let job = client
+            .get_transcription_job()
+            .transcription_job_name(&request.job_name)
+            .send()
+            .await
+            .unwrap()
+            .transcription_job
+            .unwrap();
+        let status = job.transcription_job_status().map(|s| s.as_str().to_string());
+        rounds.push(("InProgress".to_string(), status));
+    }
+    println!("moto (check, then status): {rounds:?}");
+    // The first check read QUEUED (the status before the IN_PROGRESS that followed it).
+    assert_eq!(
+        rounds.first(),
+        Some(&("InProgress".to_string(), Some("IN_PROGRESS".to_string()))),
+        "{rounds:?}"
+    );
+    assert!(
+        rounds.last().is_some_and(|(state, _)| state.starts_with("Completed")),
+        "the job never completed: {rounds:?}"
+    );
 }
 
 #[tokio::test]

@@ -110,6 +110,9 @@ async fn start(services: &Services, input: &TaskInput) -> Result<TranscribeOutpu
         }
         SourceKind::Audio | SourceKind::Video => {
             let state = services.transcriber.start(&request(&item)).await?;
+            // InProgress also covers a job the provider queued (Amazon Transcribe's deferred
+            // execution): it cannot finish sooner than one that started at once, so the
+            // duration-based first wait still holds, and the checks after it poll as usual.
             let wait = match state {
                 TranscriptionState::InProgress => Some(first_wait(services, &item).await),
                 _ => None,

@@ -10,6 +10,13 @@
 //! [`ProviderError::Transient`] (the state machine retries them with backoff); anything else is
 //! [`ProviderError::Permanent`]. A `ConflictException` on start means a job with our own name
 //! exists: an earlier attempt of this same run started it, so we go on polling it.
+//!
+//! With a data-access role ([`TranscribeOptions::data_access_role_arn`]) jobs are started with
+//! `JobExecutionSettings { AllowDeferredExecution: true, DataAccessRoleArn }`: past the account's
+//! concurrent-job quota Transcribe queues a job (status `QUEUED`) instead of refusing it with
+//! `LimitExceededException`, and reads the media and writes the output as that role. A queued job
+//! is polled like one in progress. Without the role, a job over the quota is refused and the
+//! refusal is transient (retried with backoff), as above.
 
 use crate::error::{BlobError, ProviderError};
 use crate::media::MediaFormat;
@@ -18,7 +25,9 @@ use crate::transcript::{parse_as, TranscriptFormat};
 use async_trait::async_trait;
 use aws_sdk_transcribe::config::http::HttpResponse;
 use aws_sdk_transcribe::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_transcribe::types::{LanguageCode, Media, MediaFormat as AwsMediaFormat, Settings, TranscriptionJobStatus};
+use aws_sdk_transcribe::types::{
+    JobExecutionSettings, LanguageCode, Media, MediaFormat as AwsMediaFormat, Settings, TranscriptionJobStatus,
+};
 use aws_sdk_transcribe::Client;
 use std::sync::Arc;
 
@@ -45,6 +54,10 @@ pub struct TranscribeOptions {
     pub language: Option<String>,
     /// Speaker labels to tell apart (2–30).
     pub max_speakers: u32,
+    /// An IAM role Transcribe assumes to read queued media and write their output. When set, jobs
+    /// over the concurrent-job quota are queued by Transcribe (deferred execution, which requires
+    /// the role); when `None`, they are refused with `LimitExceededException`.
+    pub data_access_role_arn: Option<String>,
 }
 
 impl Default for TranscribeOptions {
@@ -52,6 +65,7 @@ impl Default for TranscribeOptions {
         Self {
             language: Some("en-US".into()),
             max_speakers: 4,
+            data_access_role_arn: None,
         }
     }
 }
@@ -246,6 +260,14 @@ impl Transcriber for AmazonTranscriber {
             Some(code) => call.language_code(LanguageCode::from(code.as_str())),
             None => call.identify_language(true),
         };
+        if let Some(role) = &self.options.data_access_role_arn {
+            call = call.job_execution_settings(
+                JobExecutionSettings::builder()
+                    .allow_deferred_execution(true)
+                    .data_access_role_arn(role)
+                    .build(),
+            );
+        }
         match call.send().await {
             Ok(out) => {
                 let status = out
@@ -413,6 +435,9 @@ mod tests {
                     && r.language_code() == Some(&LanguageCode::EnUs)
                     && settings.show_speaker_labels() == Some(true)
                     && settings.max_speaker_labels() == Some(3)
+                    // No data-access role configured: no deferred execution, Transcribe refuses
+                    // a job over the quota (and we retry), as before.
+                    && r.job_execution_settings().is_none()
             })
             .then_output(|| {
                 StartTranscriptionJobOutput::builder()
@@ -423,10 +448,70 @@ mod tests {
         let options = TranscribeOptions {
             language: Some("en-US".into()),
             max_speakers: 3,
+            data_access_role_arn: None,
         };
         let t = AmazonTranscriber::new(client, blobs, options);
         assert!(matches!(t.start(&req).await.unwrap(), TranscriptionState::InProgress));
         assert_eq!(started.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn with_a_data_access_role_jobs_over_the_quota_wait_in_transcribes_queue() {
+        const ROLE: &str = "arn:aws:iam::123456789012:role/interviews-TranscribeDataAccessRole";
+        let (_dir, blobs) = store();
+        let req = request();
+        let key = AmazonTranscriber::output_key(&req);
+        blobs.put(&key, OUTPUT.into(), "application/json").await.unwrap();
+        let name = req.job_name.clone();
+        let started = mock!(Client::start_transcription_job)
+            .match_requests(move |r| {
+                let execution = r.job_execution_settings();
+                r.transcription_job_name() == Some(name.as_str())
+                    && r.settings().and_then(|s| s.show_speaker_labels()) == Some(true)
+                    && execution.and_then(|e| e.allow_deferred_execution()) == Some(true)
+                    && execution.and_then(|e| e.data_access_role_arn()) == Some(ROLE)
+            })
+            // Over the quota, Transcribe accepts the job and reports it queued.
+            .then_output(|| {
+                StartTranscriptionJobOutput::builder()
+                    .transcription_job(job(TranscriptionJobStatus::Queued))
+                    .build()
+            });
+        let queued = mock!(Client::get_transcription_job)
+            .sequence()
+            .output(|| described(job(TranscriptionJobStatus::Queued)))
+            .times(2)
+            .build();
+        let done = mock!(Client::get_transcription_job).then_output(move || {
+            described(
+                job_with(TranscriptionJobStatus::Completed)
+                    .transcript(
+                        AwsTranscript::builder()
+                            .transcript_file_uri(format!("s3://media-bucket/{key}"))
+                            .build(),
+                    )
+                    .build(),
+            )
+        });
+        let client = mock_client!(aws_sdk_transcribe, RuleMode::Sequential, [&started, &queued, &done]);
+        let options = TranscribeOptions {
+            data_access_role_arn: Some(ROLE.into()),
+            ..TranscribeOptions::default()
+        };
+        let t = AmazonTranscriber::new(client, blobs, options);
+        assert!(matches!(t.start(&req).await.unwrap(), TranscriptionState::InProgress));
+        assert_eq!(
+            started.num_calls(),
+            1,
+            "the request did not carry the deferred-execution settings"
+        );
+        assert!(matches!(t.check(&req).await.unwrap(), TranscriptionState::InProgress));
+        assert!(matches!(t.check(&req).await.unwrap(), TranscriptionState::InProgress));
+        match t.check(&req).await.unwrap() {
+            TranscriptionState::Completed(transcript) => assert_eq!(transcript.speakers().len(), 2),
+            other => panic!("expected Completed, got {other:?}"),
+        }
+        assert_eq!((queued.num_calls(), done.num_calls()), (2, 1));
     }
 
     #[tokio::test]
@@ -439,6 +524,7 @@ mod tests {
         let options = TranscribeOptions {
             language: None,
             max_speakers: 2,
+            data_access_role_arn: None,
         };
         AmazonTranscriber::new(client, blobs, options)
             .start(&request())
