@@ -321,6 +321,8 @@ async fn transcription_job_fails(b: Backend) -> Report {
     finish(&env, r).await
 }
 
+/// A recording without speech is an upload without words (issue 9.4): an input error at
+/// transcribe, not retried, and no transcript written for it.
 async fn silent_recording(b: Backend) -> Report {
     let mut r = Report::new();
     let silence = Transcript::new(TranscriptFormat::Speech, Vec::new());
@@ -329,18 +331,27 @@ async fn silent_recording(b: Backend) -> Report {
     })
     .await;
     let id = env.drop_file("uploads/acme/silence.wav", &wav_bytes()).await;
-    if let Some(item) = expect_ready(&env, &id, &mut r).await {
+    if let Some(item) = expect_error(&env, &id, Step::Transcribe, ErrorKind::Input, &mut r).await {
+        expect_attempts(&item, Step::Transcribe, 1, &mut r);
         let c = &item.counts;
         r.expect((c.words, c.speakers, c.evidence, c.themes) == (0, 0, 0, 0), || {
             format!("counts {c:?}")
         });
+        r.expect(item.artifacts.transcript.is_none(), || {
+            format!("a transcript is listed: {:?}", item.artifacts)
+        });
+        let message = item.error.map(|e| e.message).unwrap_or_default();
         r.expect(
-            item.note
-                .as_deref()
-                .is_some_and(|n| n.starts_with("No speech was found")),
-            || format!("note {:?}", item.note),
+            message.starts_with("no speech was found in the recording (1 s of audio)"),
+            || format!("message: {message}"),
         );
     }
+    let left = env.results(&id).await;
+    r.expect(left.is_empty(), || format!("results written for it: {left:?}"));
+    let refused = retry(&env.services, &id, false).await;
+    r.expect(matches!(refused, Ok(Err(_))), || {
+        format!("input errors are not retried: {refused:?}")
+    });
     finish(&env, r).await
 }
 
@@ -932,7 +943,7 @@ fn scenarios() -> Vec<Scenario> {
             "blank.vtt",
             b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n\n".to_vec(),
             false,
-            "no cues",
+            "no cues with text, so there are no words to analyse",
         )
     }));
     all.push(scenario("bad input: oversize", |b| {

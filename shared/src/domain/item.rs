@@ -211,7 +211,7 @@ pub struct Interview {
     /// The speech-recognition job of the current run, if any.
     #[serde(default)]
     pub transcription_job: Option<String>,
-    /// A remark a person should see that is not an error (e.g. "no speech found").
+    /// A remark a person should see that is not an error (e.g. "the upload was removed").
     #[serde(default)]
     pub note: Option<String>,
     /// Tokens and estimated cost of the model calls behind the current evidence and analysis;
