@@ -160,19 +160,22 @@ async fn crash_item_write(b: Backend, step: Step, write: Write, after: bool, tra
         // The last write made it ready; the failure that follows must not undo that.
         expect_ready(&env, &id, &mut r).await;
     } else {
-        // Not retried: recorded by MarkFailed at the step the item is at, then a retry resumes.
-        let at = if write == Write::Finish && after {
-            step.next()
-        } else {
-            step
-        };
-        if let Some(item) = expect_error(&env, &id, at, ErrorKind::Internal, &mut r).await {
-            let message = item.error.map(|e| e.message).unwrap_or_default();
+        // Not retried: recorded by MarkFailed at the step whose task crashed (as the Catch
+        // names it), even when its finish write landed and the item is already at the next
+        // step; a retry then resumes at the first step without a result.
+        let finished = write == Write::Finish && after;
+        if let Some(item) = expect_error(&env, &id, step, ErrorKind::Internal, &mut r).await {
+            let message = item.error.as_ref().map(|e| e.message.clone()).unwrap_or_default();
             r.expect(message.contains("injected"), || {
                 format!("the error should carry the cause: {message}")
             });
+            let done = item.steps.get(&step).is_some_and(|s| s.finished_at.is_some());
+            r.expect(done == finished, || {
+                format!("{step} finished: {done}, expected {finished} ({:?})", item.steps)
+            });
         }
-        retry_to_ready(&env, &id, at, &mut r).await;
+        let resumes_at = if finished { step.next() } else { step };
+        retry_to_ready(&env, &id, resumes_at, &mut r).await;
     }
     finish(&env, r).await
 }
