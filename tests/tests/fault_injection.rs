@@ -396,10 +396,14 @@ async fn store_throttled_past_the_retry_budget(b: Backend) -> Report {
         .script
         .add(Rule::new(Fault::Throttle, |c: &StoreCall| c.is_finish_of(Step::Extract)).times(6));
     let id = env.drop_file(KEY, &sample_vtt()).await;
-    if let Some(item) = expect_error(&env, &id, Step::Extract, ErrorKind::Provider, &mut r).await {
+    // Our own store, not the provider: recorded as `unavailable`, which a retry may fix.
+    if let Some(item) = expect_error(&env, &id, Step::Extract, ErrorKind::Unavailable, &mut r).await {
         expect_attempts(&item, Step::Extract, 6, &mut r);
-        let message = item.error.map(|e| e.message).unwrap_or_default();
-        r.expect(message.contains("throttling"), || format!("message: {message}"));
+        let (message, retryable) = item.error.map(|e| (e.message, e.retryable)).unwrap_or_default();
+        r.expect(message.contains("item store is throttling"), || {
+            format!("message: {message}")
+        });
+        r.expect(retryable, || "a throttled store is worth a retry".into());
     }
     retry_to_ready(&env, &id, Step::Extract, &mut r).await;
     finish(&env, r).await

@@ -62,10 +62,19 @@ fn the_real_definition_loads_and_describes_itself() {
     let retried = def.retried_error_names();
     for name in [
         "TransientError",
+        "UnavailableError",
         "Lambda.ServiceException",
         "Lambda.TooManyRequestsException",
     ] {
         assert!(retried.contains(name), "{name} is retried");
+    }
+    for name in crate::error::TaskError::NAMES {
+        let transient = crate::error::TaskError::from_name(name, "").is_transient();
+        assert_eq!(
+            retried.contains(name),
+            transient,
+            "{name}: retried by the state machine exactly when the handlers call it transient"
+        );
     }
     assert!(
         !retried.contains("States.ALL"),
