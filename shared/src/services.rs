@@ -142,7 +142,7 @@ fn whisper_for(_settings: &Settings, _blobs: Arc<dyn BlobStore>) -> Arc<dyn Tran
 /// The analyzer the settings ask for.
 pub fn analyzer_for(settings: &Settings) -> Arc<dyn Analyzer> {
     match settings.analyzer {
-        AnalyzerChoice::Local => Arc::new(LocalAnalyzer::default()),
+        AnalyzerChoice::Local => Arc::new(LocalAnalyzer),
         AnalyzerChoice::Bedrock => Arc::new(BedrockAnalyzer::new(BedrockOptions::from_settings(settings))),
     }
 }

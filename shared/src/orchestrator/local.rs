@@ -169,7 +169,7 @@ impl Orchestrator for LocalOrchestrator {
             let execution = runner.run(&name, input, signal).await;
             drop(permit);
             let summary = ExecutionSummary {
-                status: execution.status.clone(),
+                status: execution.status,
                 error: execution.error.clone(),
                 cause: execution.cause.clone(),
             };
