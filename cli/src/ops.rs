@@ -22,7 +22,7 @@ pub struct Filter {
     /// Only interviews not updated for this long (e.g. 30m, 2h, 3d).
     #[arg(long, value_parser = parse_age)]
     pub older_than: Option<chrono::Duration>,
-    /// Only errors of this kind (input, provider, timeout, stale, internal).
+    /// Only errors of this kind (input, provider, unavailable, timeout, stale, internal).
     #[arg(long)]
     pub error_kind: Option<ErrorKind>,
     /// Include deleted interviews.

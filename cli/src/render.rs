@@ -119,8 +119,8 @@ pub fn list(items: &[Interview], now: DateTime<Utc>) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<27}  {:<10}  {:<10}  {:>4}  {:<32}  {}",
-        "ID", "STATUS", "STEP", "%", "FILE", "UPDATED"
+        "{:<27}  {:<10}  {:<10}  {:>4}  {:<32}  UPDATED",
+        "ID", "STATUS", "STEP", "%", "FILE"
     );
     for item in items {
         let _ = writeln!(
@@ -207,8 +207,8 @@ pub fn status(item: &Interview, now: DateTime<Utc>) -> String {
     }
     let _ = writeln!(
         out,
-        "\n{:<11} {:<25} {:>8} {:>10}  {}",
-        "STEP", "STARTED", "ATTEMPTS", "DURATION", "WORKER"
+        "\n{:<11} {:<25} {:>8} {:>10}  WORKER",
+        "STEP", "STARTED", "ATTEMPTS", "DURATION"
     );
     for step in Step::WORK {
         match item.steps.get(&step) {

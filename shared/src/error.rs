@@ -147,9 +147,15 @@ pub enum TaskError {
     /// The upload is unusable. Terminal; never retried.
     #[error("{0}")]
     Input(String),
-    /// Throttling, a network blip, a provider 5xx. Retried with backoff by the state machine.
+    /// A provider's throttling, network blip or 5xx. Retried with backoff by the state machine;
+    /// recorded as [`ErrorKind::Provider`] once the retries are used up.
     #[error("{0}")]
     Transient(String),
+    /// The pipeline's own services (item store, bucket, orchestrator) throttled or unavailable.
+    /// Retried like [`TaskError::Transient`], but recorded as [`ErrorKind::Unavailable`] once
+    /// the retries are used up: the provider is not at fault.
+    #[error("{0}")]
+    Unavailable(String),
     /// A provider failed for good. Terminal.
     #[error("{0}")]
     Provider(String),
@@ -166,9 +172,10 @@ pub enum TaskError {
 
 impl TaskError {
     /// Every error name the handlers can raise, for the ASL consistency test.
-    pub const NAMES: [&'static str; 6] = [
+    pub const NAMES: [&'static str; 7] = [
         "InputError",
         "TransientError",
+        "UnavailableError",
         "ProviderError",
         "TimeoutError",
         "SupersededRun",
@@ -180,6 +187,7 @@ impl TaskError {
         match self {
             TaskError::Input(_) => "InputError",
             TaskError::Transient(_) => "TransientError",
+            TaskError::Unavailable(_) => "UnavailableError",
             TaskError::Provider(_) => "ProviderError",
             TaskError::Timeout(_) => "TimeoutError",
             TaskError::Superseded(_) => "SupersededRun",
@@ -193,6 +201,18 @@ impl TaskError {
         match name {
             "InputError" => TaskError::Input(cause),
             "TransientError" => TaskError::Transient(cause),
+            // Lambda's own service errors, which the state machine retries like ours.
+            "UnavailableError"
+            | "Lambda.ServiceException"
+            | "Lambda.AWSLambdaException"
+            | "Lambda.SdkClientException"
+            | "Lambda.TooManyRequestsException" => {
+                TaskError::Unavailable(if cause.is_empty() || name == "UnavailableError" {
+                    cause
+                } else {
+                    format!("{name}: {cause}")
+                })
+            }
             "ProviderError" => TaskError::Provider(cause),
             "TimeoutError" | "States.Timeout" => TaskError::Timeout(cause),
             "SupersededRun" => TaskError::Superseded(cause),
@@ -210,6 +230,7 @@ impl TaskError {
         match self {
             TaskError::Input(_) => ErrorKind::Input,
             TaskError::Transient(_) | TaskError::Provider(_) => ErrorKind::Provider,
+            TaskError::Unavailable(_) => ErrorKind::Unavailable,
             TaskError::Timeout(_) => ErrorKind::Timeout,
             TaskError::Superseded(_) | TaskError::Internal(_) => ErrorKind::Internal,
         }
@@ -217,7 +238,7 @@ impl TaskError {
 
     /// Whether the state machine should retry it.
     pub fn is_transient(&self) -> bool {
-        matches!(self, TaskError::Transient(_))
+        matches!(self, TaskError::Transient(_) | TaskError::Unavailable(_))
     }
 
     /// Whether a person's `retry` of the failed interview may succeed without changing the upload.
@@ -230,6 +251,7 @@ impl TaskError {
         match self {
             TaskError::Input(m)
             | TaskError::Transient(m)
+            | TaskError::Unavailable(m)
             | TaskError::Provider(m)
             | TaskError::Timeout(m)
             | TaskError::Superseded(m)
@@ -242,8 +264,8 @@ impl From<StoreError> for TaskError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::RunFenced { .. } => TaskError::Superseded(err.to_string()),
-            e if e.is_transient() => TaskError::Transient(e.to_string()),
-            StoreError::VersionConflict(_) => TaskError::Transient(err.to_string()),
+            e if e.is_transient() => TaskError::Unavailable(e.to_string()),
+            StoreError::VersionConflict(_) => TaskError::Unavailable(err.to_string()),
             e => TaskError::Internal(e.to_string()),
         }
     }
@@ -253,7 +275,7 @@ impl From<BlobError> for TaskError {
     fn from(err: BlobError) -> Self {
         match err {
             BlobError::TooLarge { .. } | BlobError::BadKey { .. } => TaskError::Input(err.to_string()),
-            e if e.is_transient() => TaskError::Transient(e.to_string()),
+            e if e.is_transient() => TaskError::Unavailable(e.to_string()),
             e => TaskError::Internal(e.to_string()),
         }
     }
@@ -272,7 +294,7 @@ impl From<ProviderError> for TaskError {
 impl From<OrchestratorError> for TaskError {
     fn from(err: OrchestratorError) -> Self {
         if err.is_transient() {
-            TaskError::Transient(err.to_string())
+            TaskError::Unavailable(err.to_string())
         } else {
             TaskError::Internal(err.to_string())
         }
@@ -297,6 +319,7 @@ mod tests {
         let all = [
             TaskError::Input("a".into()),
             TaskError::Transient("b".into()),
+            TaskError::Unavailable("g".into()),
             TaskError::Provider("c".into()),
             TaskError::Timeout("d".into()),
             TaskError::Superseded("e".into()),
@@ -307,7 +330,10 @@ mod tests {
             let back = TaskError::from_name(name, err.message());
             assert_eq!(back.name(), name);
             assert_eq!(back.message(), err.message());
-            assert_eq!(err.is_transient(), name == "TransientError");
+            assert_eq!(
+                err.is_transient(),
+                ["TransientError", "UnavailableError"].contains(&name)
+            );
         }
         assert_eq!(TaskError::from_name("Lambda.Unknown", "boom").name(), "InternalError");
         let d: lambda_runtime::Diagnostic = TaskError::Input("empty file".into()).into();
@@ -322,9 +348,26 @@ mod tests {
             attempted: "r1".into(),
         };
         assert_eq!(TaskError::from(fenced).name(), "SupersededRun");
+        // Our own store throttled is retried, and past the budget it is not the provider's fault.
+        let throttled = TaskError::from(StoreError::Throttled("x".into()));
         assert_eq!(
-            TaskError::from(StoreError::Throttled("x".into())).name(),
-            "TransientError"
+            (throttled.name(), throttled.kind()),
+            ("UnavailableError", ErrorKind::Unavailable)
+        );
+        let blob = TaskError::from(BlobError::Unavailable("x".into()));
+        assert_eq!((blob.name(), blob.kind()), ("UnavailableError", ErrorKind::Unavailable));
+        let provider = TaskError::from(ProviderError::Transient {
+            provider: "p".into(),
+            message: "slow down".into(),
+        });
+        assert_eq!(
+            (provider.name(), provider.kind()),
+            ("TransientError", ErrorKind::Provider)
+        );
+        let lambda = TaskError::from_name("Lambda.TooManyRequestsException", "rate exceeded");
+        assert_eq!(
+            (lambda.kind(), lambda.message()),
+            (ErrorKind::Unavailable, "Lambda.TooManyRequestsException: rate exceeded")
         );
         assert_eq!(TaskError::from(StoreError::Other("x".into())).name(), "InternalError");
         assert_eq!(

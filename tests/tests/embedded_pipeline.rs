@@ -212,7 +212,7 @@ async fn new_content_for_the_same_key_is_a_new_run_and_a_late_old_event_is_ignor
             b"Interviewer: Is scheduling hard?\nMaria: It takes forever every week.\n",
         )
         .await;
-    assert!(h.deliver(&[old_event.clone()]).await.is_empty());
+    assert!(h.deliver(std::slice::from_ref(&old_event)).await.is_empty());
     h.orchestrator.wait_idle().await;
     let first = h.item(&id).await;
     let new_id = h.drop_file(key, &sample()[..]).await;
@@ -355,7 +355,7 @@ impl Analyzer for Flaky {
                 message: "throttled".into(),
             });
         }
-        let mut doc = LocalAnalyzer::default().extract(transcript).await?;
+        let mut doc = LocalAnalyzer.extract(transcript).await?;
         if self.invent_quote {
             doc.items[0].quote = "We would pay double for this tomorrow.".into();
         }
@@ -363,7 +363,7 @@ impl Analyzer for Flaky {
     }
 
     async fn analyze(&self, transcript: &Transcript, evidence: &EvidenceDoc) -> Result<AnalysisDoc, ProviderError> {
-        LocalAnalyzer::default().analyze(transcript, evidence).await
+        LocalAnalyzer.analyze(transcript, evidence).await
     }
 }
 
@@ -550,11 +550,11 @@ impl Analyzer for Switchable {
                 message: "model not enabled".into(),
             });
         }
-        LocalAnalyzer::default().extract(transcript).await
+        LocalAnalyzer.extract(transcript).await
     }
 
     async fn analyze(&self, transcript: &Transcript, evidence: &EvidenceDoc) -> Result<AnalysisDoc, ProviderError> {
-        LocalAnalyzer::default().analyze(transcript, evidence).await
+        LocalAnalyzer.analyze(transcript, evidence).await
     }
 }
 

@@ -160,19 +160,22 @@ async fn crash_item_write(b: Backend, step: Step, write: Write, after: bool, tra
         // The last write made it ready; the failure that follows must not undo that.
         expect_ready(&env, &id, &mut r).await;
     } else {
-        // Not retried: recorded by MarkFailed at the step the item is at, then a retry resumes.
-        let at = if write == Write::Finish && after {
-            step.next()
-        } else {
-            step
-        };
-        if let Some(item) = expect_error(&env, &id, at, ErrorKind::Internal, &mut r).await {
-            let message = item.error.map(|e| e.message).unwrap_or_default();
+        // Not retried: recorded by MarkFailed at the step whose task crashed (as the Catch
+        // names it), even when its finish write landed and the item is already at the next
+        // step; a retry then resumes at the first step without a result.
+        let finished = write == Write::Finish && after;
+        if let Some(item) = expect_error(&env, &id, step, ErrorKind::Internal, &mut r).await {
+            let message = item.error.as_ref().map(|e| e.message.clone()).unwrap_or_default();
             r.expect(message.contains("injected"), || {
                 format!("the error should carry the cause: {message}")
             });
+            let done = item.steps.get(&step).is_some_and(|s| s.finished_at.is_some());
+            r.expect(done == finished, || {
+                format!("{step} finished: {done}, expected {finished} ({:?})", item.steps)
+            });
         }
-        retry_to_ready(&env, &id, at, &mut r).await;
+        let resumes_at = if finished { step.next() } else { step };
+        retry_to_ready(&env, &id, resumes_at, &mut r).await;
     }
     finish(&env, r).await
 }
@@ -321,6 +324,8 @@ async fn transcription_job_fails(b: Backend) -> Report {
     finish(&env, r).await
 }
 
+/// A recording without speech is an upload without words (issue 9.4): an input error at
+/// transcribe, not retried, and no transcript written for it.
 async fn silent_recording(b: Backend) -> Report {
     let mut r = Report::new();
     let silence = Transcript::new(TranscriptFormat::Speech, Vec::new());
@@ -329,18 +334,27 @@ async fn silent_recording(b: Backend) -> Report {
     })
     .await;
     let id = env.drop_file("uploads/acme/silence.wav", &wav_bytes()).await;
-    if let Some(item) = expect_ready(&env, &id, &mut r).await {
+    if let Some(item) = expect_error(&env, &id, Step::Transcribe, ErrorKind::Input, &mut r).await {
+        expect_attempts(&item, Step::Transcribe, 1, &mut r);
         let c = &item.counts;
         r.expect((c.words, c.speakers, c.evidence, c.themes) == (0, 0, 0, 0), || {
             format!("counts {c:?}")
         });
+        r.expect(item.artifacts.transcript.is_none(), || {
+            format!("a transcript is listed: {:?}", item.artifacts)
+        });
+        let message = item.error.map(|e| e.message).unwrap_or_default();
         r.expect(
-            item.note
-                .as_deref()
-                .is_some_and(|n| n.starts_with("No speech was found")),
-            || format!("note {:?}", item.note),
+            message.starts_with("no speech was found in the recording (1 s of audio)"),
+            || format!("message: {message}"),
         );
     }
+    let left = env.results(&id).await;
+    r.expect(left.is_empty(), || format!("results written for it: {left:?}"));
+    let refused = retry(&env.services, &id, false).await;
+    r.expect(matches!(refused, Ok(Err(_))), || {
+        format!("input errors are not retried: {refused:?}")
+    });
     finish(&env, r).await
 }
 
@@ -382,10 +396,14 @@ async fn store_throttled_past_the_retry_budget(b: Backend) -> Report {
         .script
         .add(Rule::new(Fault::Throttle, |c: &StoreCall| c.is_finish_of(Step::Extract)).times(6));
     let id = env.drop_file(KEY, &sample_vtt()).await;
-    if let Some(item) = expect_error(&env, &id, Step::Extract, ErrorKind::Provider, &mut r).await {
+    // Our own store, not the provider: recorded as `unavailable`, which a retry may fix.
+    if let Some(item) = expect_error(&env, &id, Step::Extract, ErrorKind::Unavailable, &mut r).await {
         expect_attempts(&item, Step::Extract, 6, &mut r);
-        let message = item.error.map(|e| e.message).unwrap_or_default();
-        r.expect(message.contains("throttling"), || format!("message: {message}"));
+        let (message, retryable) = item.error.map(|e| (e.message, e.retryable)).unwrap_or_default();
+        r.expect(message.contains("item store is throttling"), || {
+            format!("message: {message}")
+        });
+        r.expect(retryable, || "a throttled store is worth a retry".into());
     }
     retry_to_ready(&env, &id, Step::Extract, &mut r).await;
     finish(&env, r).await
@@ -932,7 +950,7 @@ fn scenarios() -> Vec<Scenario> {
             "blank.vtt",
             b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n\n".to_vec(),
             false,
-            "no cues",
+            "no cues with text, so there are no words to analyse",
         )
     }));
     all.push(scenario("bad input: oversize", |b| {

@@ -8,9 +8,10 @@ use integration_tests::faults::{
     Rule,
 };
 use integration_tests::invariants::Report;
-use interview::analysis::{validate_analysis, validate_evidence, AnalysisDoc, EvidenceDoc};
-use interview::domain::{ErrorKind, Interview, Status, Step};
+use interview::domain::{ErrorKind, InterviewId, Status, Step};
+use interview::handlers::retry::{retry, RetryRefused};
 use interview::handlers::sweeper::sweep;
+use interview::ports::ListQuery;
 use interview::store::contract::sample_item;
 use interview::transcript::{Segment, Transcript, TranscriptFormat};
 use std::sync::Arc;
@@ -62,107 +63,159 @@ async fn a_step_that_outlives_its_deleted_upload_leaves_no_results() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Recordings with no speech, transcripts with no words (issue 9.4).
+// Recordings with no speech, transcripts with no words (issue 9.4): one rule for both. An upload
+// without words ends `error` with kind `input` at transcribe, not retried, with a message that
+// says what was found and what to do, and nothing written for it.
 
-/// A recording whose engine finds no speech: `Completed` with these segments.
-async fn recording_with(segments: Vec<Segment>) -> (Env, Interview) {
+/// A recording whose engine finds no speech: `Completed` with these segments, after `polls`
+/// checks (0: the engine answers on start, as the in-process engines do).
+async fn recording_with(polls: u32, segments: Vec<Segment>) -> (Env, InterviewId) {
     let silence = Transcript::new(TranscriptFormat::Speech, segments);
     let env = Env::new(Backend::Embedded, |o| {
-        o.transcriber = Arc::new(FakeTranscriber::new(1, FakeOutcome::Completed(silence)))
+        o.transcriber = Arc::new(FakeTranscriber::new(polls, FakeOutcome::Completed(silence)))
     })
     .await;
     let id = env.drop_file("uploads/acme/silent room.wav", &wav_bytes()).await;
-    let item = env.item(&id).await.unwrap();
-    (env, item)
+    (env, id)
 }
 
-async fn document(env: &Env, key: Option<&String>) -> bytes::Bytes {
-    env.base_blobs
-        .get(key.expect("the item lists the document"), u64::MAX)
+/// What every upload without words ends as; returns the error's message.
+async fn expect_no_words_error(env: &Env, id: &InterviewId, what: &str) -> String {
+    let item = env.item(id).await.unwrap();
+    let error = item.error.clone().unwrap_or_else(|| panic!("{what}: {item:?}"));
+    assert_eq!(
+        (item.status, error.step, error.kind, error.retryable),
+        (Status::Error, Step::Transcribe, ErrorKind::Input, false),
+        "{what}: {error:?}"
+    );
+    // Not retried: one attempt, and no later step started.
+    assert_eq!(item.steps[&Step::Transcribe].attempts, 1, "{what}: {:?}", item.steps);
+    assert!(
+        item.steps[&Step::Transcribe].finished_at.is_none(),
+        "{what}: {:?}",
+        item.steps
+    );
+    assert!(!item.steps.contains_key(&Step::Extract), "{what}: {:?}", item.steps);
+    // Nothing written for it, nothing listed, no half-made counts, no stray note.
+    assert_eq!(item.artifacts, Default::default(), "{what}");
+    assert_eq!(item.counts, Default::default(), "{what}");
+    assert_eq!(item.note, None, "{what}");
+    assert!(env.results(id).await.is_empty(), "{what}: {:?}", env.results(id).await);
+    // Where operators look: the error list (and so the failure report built from it).
+    let failed = env
+        .base_store
+        .list(&ListQuery {
+            status: Some(Status::Error),
+            ..Default::default()
+        })
         .await
-        .expect("the document exists")
+        .unwrap();
+    assert!(failed.iter().any(|i| &i.id == id), "{what}: not in the error list");
+    // A retry cannot add words, so a plain retry is refused as for any input error.
+    assert!(
+        matches!(
+            retry(&env.services, id, false).await,
+            Ok(Err(RetryRefused::InputError(_)))
+        ),
+        "{what}"
+    );
+    assert!(
+        error.message.ends_with("then upload it again"),
+        "{what}: the message says what to do: {}",
+        error.message
+    );
+    error.message
 }
 
 #[tokio::test]
-async fn a_recording_without_speech_ends_ready_with_an_empty_transcript_and_a_note() {
-    for segments in [
-        Vec::new(),
-        vec![Segment {
-            speaker: "spk_0".into(),
-            start: 0.0,
-            end: 12.5,
-            text: "  ".into(),
-            confidence: Some(0.1),
-        }],
-    ] {
-        let (env, item) = recording_with(segments).await;
-        assert_eq!(item.status, Status::Ready, "{:?}", item.error);
-        assert!(
-            item.note
-                .as_deref()
-                .is_some_and(|n| n.starts_with("No speech was found")),
-            "{:?}",
-            item.note
-        );
-        assert_eq!((item.counts.words, item.counts.evidence, item.counts.themes), (0, 0, 0));
-        for step in Step::WORK {
-            let record = &item.steps[&step];
-            assert!(
-                record.finished_at.is_some() && record.attempts == 1,
-                "{step}: {record:?}"
+async fn a_recording_without_speech_ends_in_an_input_error() {
+    let blank = Segment {
+        speaker: "spk_0".into(),
+        start: 0.0,
+        end: 12.5,
+        text: "  ".into(),
+        confidence: Some(0.1),
+    };
+    for polls in [0, 1] {
+        for segments in [Vec::new(), vec![blank.clone()]] {
+            let what = format!("{polls} poll(s), {} blank segment(s)", segments.len());
+            let (env, id) = recording_with(polls, segments).await;
+            let message = expect_no_words_error(&env, &id, &what).await;
+            // wav_bytes() is one second of 16 kHz mono silence; the length comes from its header.
+            assert_eq!(
+                message,
+                "no speech was found in the recording (1 s of audio); check that the right file or microphone \
+                 track was uploaded, then upload it again",
+                "{what}"
             );
+            assert_clean(&env).await;
         }
-        // Extract and analyze coped with nothing to work on: empty, valid documents.
-        let transcript: Transcript =
-            serde_json::from_slice(&document(&env, item.artifacts.transcript.as_ref()).await).unwrap();
-        let evidence: EvidenceDoc =
-            serde_json::from_slice(&document(&env, item.artifacts.evidence.as_ref()).await).unwrap();
-        let analysis: AnalysisDoc =
-            serde_json::from_slice(&document(&env, item.artifacts.analysis.as_ref()).await).unwrap();
-        assert_eq!(transcript.word_count(), 0);
-        assert!(evidence.items.is_empty());
-        assert!(analysis.themes.is_empty() && analysis.insights.is_empty() && analysis.personas.is_empty());
-        validate_evidence(&transcript, &evidence).unwrap();
-        validate_analysis(&evidence, &analysis).unwrap();
-        assert_clean(&env).await;
     }
 }
 
 #[tokio::test]
 async fn a_transcript_file_with_no_words_ends_in_an_input_error() {
     let env = Env::new(Backend::Embedded, |_| {}).await;
-    let files: [(&str, &[u8]); 7] = [
-        ("cues without text.vtt", b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n\n"),
-        ("only a header.vtt", b"WEBVTT\n"),
-        ("cue without text.srt", b"1\n00:00:01,000 --> 00:00:02,000\n\n"),
-        ("blank lines.txt", b"  \n\n \n"),
-        ("speakers only.txt", b"Interviewer:\nMaria:\n"),
+    let files: [(&str, &[u8], &str); 8] = [
+        (
+            "cues without text.vtt",
+            b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n\n",
+            "WebVTT: the file has no cues with text",
+        ),
+        (
+            "only a header.vtt",
+            b"WEBVTT\n",
+            "WebVTT: the file has no cues with text",
+        ),
+        (
+            "cue without text.srt",
+            b"1\n00:00:01,000 --> 00:00:02,000\n\n",
+            "SRT: the file has no cues with text",
+        ),
+        (
+            "blank cues.srt",
+            b"1\n00:00:01,000 --> 00:00:02,000\n   \n\n2\n00:00:03,000 --> 00:00:04,000\n<i> </i>\n",
+            "SRT: the file has no cues with text",
+        ),
+        ("blank lines.txt", b"  \n\n \n", "plain text: the transcript is empty"),
+        (
+            "speakers only.txt",
+            b"Interviewer:\nMaria:\n",
+            "plain text: the file has no `Speaker: text` lines with text",
+        ),
         (
             "no items.json",
             br#"{"jobName":"j","status":"COMPLETED","results":{"transcripts":[{"transcript":""}],"items":[]}}"#,
+            "Amazon Transcribe JSON: the output has no words (no items and no audio segments with text)",
         ),
-        ("no segments.json", br#"{"schema_version":1,"segments":[]}"#),
+        (
+            "no segments.json",
+            br#"{"schema_version":1,"segments":[]}"#,
+            "transcript.json: the transcript has no segments with text",
+        ),
     ];
-    for (name, body) in files {
+    for (name, body, found) in files {
         let id = env.drop_file(&format!("uploads/acme/{name}"), body).await;
-        let item = env.item(&id).await.unwrap();
-        let error = item.error.clone().unwrap_or_else(|| panic!("{name}: {item:?}"));
+        let message = expect_no_words_error(&env, &id, name).await;
         assert_eq!(
-            (item.status, error.step, error.kind, error.retryable),
-            (Status::Error, Step::Transcribe, ErrorKind::Input, false),
-            "{name}: {error:?}"
+            message,
+            format!(
+                "{found}, so there are no words to analyse; check that the right file was uploaded and that it \
+                 holds the interview's text, then upload it again"
+            ),
+            "{name}"
         );
-        assert!(
-            error.message.contains("Fix the file") || error.message.contains("upload"),
-            "{name}: the message says what to do: {}",
-            error.message
-        );
-        assert!(
-            item.artifacts.transcript.is_none(),
-            "{name}: nothing is stored as a result"
-        );
-        println!("{name}: {}", error.message);
     }
+    // A zero-byte file is refused earlier, by ingest, with its own message.
+    let id = env.drop_file("uploads/acme/zero bytes.vtt", b"").await;
+    let item = env.item(&id).await.unwrap();
+    let error = item.error.unwrap();
+    assert_eq!((error.kind, error.retryable), (ErrorKind::Input, false));
+    assert!(
+        error.message.starts_with("the file is empty (0 bytes)"),
+        "{}",
+        error.message
+    );
     assert_clean(&env).await;
 }
 

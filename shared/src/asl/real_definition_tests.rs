@@ -62,10 +62,19 @@ fn the_real_definition_loads_and_describes_itself() {
     let retried = def.retried_error_names();
     for name in [
         "TransientError",
+        "UnavailableError",
         "Lambda.ServiceException",
         "Lambda.TooManyRequestsException",
     ] {
         assert!(retried.contains(name), "{name} is retried");
+    }
+    for name in crate::error::TaskError::NAMES {
+        let transient = crate::error::TaskError::from_name(name, "").is_transient();
+        assert_eq!(
+            retried.contains(name),
+            transient,
+            "{name}: retried by the state machine exactly when the handlers call it transient"
+        );
     }
     assert!(
         !retried.contains("States.ALL"),
@@ -78,12 +87,12 @@ fn the_real_definition_loads_and_describes_itself() {
         def.state_names().first().map(String::as_str),
         Some("StartTranscription")
     );
-    assert_eq!(def.state_names().len(), 10);
+    assert_eq!(def.state_names().len(), 13);
 
     let missing = Definition::from_json(REAL_DEFINITION, &BTreeMap::new()).expect_err("placeholders unresolved");
     assert!(missing.to_string().contains("${TranscribeFunctionArn}"), "{missing}");
     let unique: BTreeSet<String> = def.state_names().into_iter().collect();
-    assert_eq!(unique.len(), 10);
+    assert_eq!(unique.len(), 13);
 }
 
 #[tokio::test]
@@ -195,11 +204,14 @@ async fn an_input_error_is_not_retried_and_is_recorded_by_mark_failed() {
     assert_eq!(invoker.calls_to("transcribe").len(), 1);
     assert_eq!(
         invoker.calls_to("mark_failed"),
-        vec![json!({"interview_id": "i-1", "run_id": "r-1", "error": "InputError", "cause": "the file is not audio"})]
+        vec![
+            json!({"interview_id": "i-1", "run_id": "r-1", "step": "transcribe", "error": "InputError", "cause": "the file is not audio"})
+        ],
+        "MarkFailed is told which step's task failed"
     );
     assert_eq!(
         path_taken(&exec.history),
-        vec!["StartTranscription", "MarkFailed", "Failed"]
+        vec!["StartTranscription", "TranscribeFailed", "MarkFailed", "Failed"]
     );
     assert!(invoker.calls_to("extract").is_empty());
 }
@@ -220,6 +232,7 @@ async fn an_unexpected_status_goes_through_pass_to_mark_failed() {
             "StartTranscription",
             "IsTranscriptionDone",
             "UnexpectedTranscriptionStatus",
+            "TranscribeFailed",
             "MarkFailed",
             "Failed"
         ]
@@ -227,6 +240,7 @@ async fn an_unexpected_status_goes_through_pass_to_mark_failed() {
     let calls = invoker.calls_to("mark_failed");
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0]["error"], json!("InternalError"));
+    assert_eq!(calls[0]["step"], json!("transcribe"));
     assert!(calls[0]["cause"]
         .as_str()
         .unwrap_or("")
@@ -266,4 +280,43 @@ async fn a_deterministic_mark_failed_error_is_not_retried() {
     assert_eq!(exec.status, ExecutionStatus::Failed);
     assert!(retries(&exec.history).is_empty());
     assert_eq!(invoker.calls_to("mark_failed").len(), 1);
+}
+
+/// The item cannot tell which step failed (a task that fails after its finish write has moved
+/// it on), so every Catch names its own step on the way to MarkFailed.
+#[tokio::test]
+async fn every_catch_tells_mark_failed_which_step_failed() {
+    let ok = || Reply::Ok(json!({}));
+    let cases = [
+        (
+            FakeInvoker::new().script("transcribe", [in_progress(), fail("InternalError")]),
+            "transcribe",
+            "TranscribeFailed",
+        ),
+        (
+            FakeInvoker::new()
+                .script("transcribe", [completed("COMPLETED")])
+                .script("extract", [fail("InternalError")]),
+            "extract",
+            "ExtractFailed",
+        ),
+        (
+            FakeInvoker::new()
+                .script("transcribe", [completed("COMPLETED")])
+                .script("extract", [ok()])
+                .script("analyze", [fail("TimeoutError")]),
+            "analyze",
+            "AnalyzeFailed",
+        ),
+    ];
+    for (invoker, step, pass) in cases {
+        let invoker = Arc::new(invoker.script("mark_failed", [ok()]));
+        let exec = run_real(&invoker, RecordingClock::new()).await;
+        assert_eq!(exec.status, ExecutionStatus::Failed, "{step}");
+        let path = path_taken(&exec.history);
+        assert_eq!(&path[path.len() - 3..], [pass, "MarkFailed", "Failed"], "{step}");
+        let calls = invoker.calls_to("mark_failed");
+        assert_eq!(calls.len(), 1, "{step}");
+        assert_eq!(calls[0]["step"], json!(step));
+    }
 }

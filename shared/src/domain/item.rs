@@ -15,6 +15,10 @@ pub enum ErrorKind {
     Input,
     /// A provider (speech or model service) failed and retries did not help.
     Provider,
+    /// The pipeline's own services (item store, bucket, orchestrator, Lambda) stayed throttled
+    /// or unavailable past the retry budget. Neither the upload nor a provider is at fault;
+    /// `interviews retry` once they recover.
+    Unavailable,
     /// A step ran out of its time budget.
     Timeout,
     /// The item stopped making progress and the sweeper ended it.
@@ -25,9 +29,10 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind, for filters and exhaustive tests.
-    pub const ALL: [ErrorKind; 5] = [
+    pub const ALL: [ErrorKind; 6] = [
         ErrorKind::Input,
         ErrorKind::Provider,
+        ErrorKind::Unavailable,
         ErrorKind::Timeout,
         ErrorKind::Stale,
         ErrorKind::Internal,
@@ -38,6 +43,7 @@ impl ErrorKind {
         match self {
             ErrorKind::Input => "input",
             ErrorKind::Provider => "provider",
+            ErrorKind::Unavailable => "unavailable",
             ErrorKind::Timeout => "timeout",
             ErrorKind::Stale => "stale",
             ErrorKind::Internal => "internal",
@@ -48,10 +54,9 @@ impl ErrorKind {
 impl std::str::FromStr for ErrorKind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ErrorKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| format!("unknown error kind `{s}` (expected input, provider, timeout, stale or internal)"))
+        ErrorKind::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
+            format!("unknown error kind `{s}` (expected input, provider, unavailable, timeout, stale or internal)")
+        })
     }
 }
 
@@ -60,7 +65,7 @@ impl std::str::FromStr for ErrorKind {
 pub struct ItemError {
     /// The step that failed.
     pub step: Step,
-    /// Input, provider, timeout, stale or internal.
+    /// Input, provider, unavailable, timeout, stale or internal.
     pub kind: ErrorKind,
     /// A sentence saying what went wrong and what to do next.
     pub message: String,
@@ -211,7 +216,7 @@ pub struct Interview {
     /// The speech-recognition job of the current run, if any.
     #[serde(default)]
     pub transcription_job: Option<String>,
-    /// A remark a person should see that is not an error (e.g. "no speech found").
+    /// A remark a person should see that is not an error (e.g. "the upload was removed").
     #[serde(default)]
     pub note: Option<String>,
     /// Tokens and estimated cost of the model calls behind the current evidence and analysis;

@@ -4,7 +4,7 @@
 
 use super::TaskInput;
 use crate::domain::update::{update_item, Change};
-use crate::domain::{ErrorKind, InterviewId, ItemError, RunId, Status};
+use crate::domain::{ErrorKind, InterviewId, ItemError, RunId, Status, Step};
 use crate::error::TaskError;
 use crate::services::Services;
 use serde::{Deserialize, Serialize};
@@ -20,6 +20,12 @@ pub enum MarkFailedInput {
         /// Interview and run.
         #[serde(flatten)]
         task: TaskInput,
+        /// The step whose task failed, as the Catch's Pass state names it. The item cannot
+        /// tell: a task that fails after its finish write has already moved the item on to the
+        /// next step. Absent from a payload made before the state machine passed it; then the
+        /// item's step is used.
+        #[serde(default)]
+        step: Option<Step>,
         /// The error name (`InputError`, `States.Timeout`, …).
         error: String,
         /// The cause: Lambda's JSON `{"errorType","errorMessage"}` or plain text.
@@ -81,8 +87,13 @@ pub fn cause_message(cause: &str) -> String {
 /// Records the failure on the item, fenced on the run. A superseded run, or an item that
 /// already ended, is left as it is (that is success: there is nothing to record).
 pub async fn handle(services: &Services, input: MarkFailedInput) -> Result<MarkFailedOutput, TaskError> {
-    let (id, run, error, message) = match input {
-        MarkFailedInput::Task { task, error, cause } => {
+    let (id, run, step, error, message) = match input {
+        MarkFailedInput::Task {
+            task,
+            step,
+            error,
+            cause,
+        } => {
             task.check()?;
             let message = cause
                 .as_deref()
@@ -92,6 +103,7 @@ pub async fn handle(services: &Services, input: MarkFailedInput) -> Result<MarkF
             (
                 task.interview_id,
                 task.run_id,
+                step.filter(|s| *s != Step::Done),
                 TaskError::from_name(&error, &message),
                 message,
             )
@@ -121,7 +133,8 @@ pub async fn handle(services: &Services, input: MarkFailedInput) -> Result<MarkF
                     })
                 }
             };
-            (run.interview_id(), run, error, message)
+            // An execution that died outside any Catch does not say which state it was in.
+            (run.interview_id(), run, None, error, message)
         }
     };
     let span = tracing::info_span!("task", function = "mark-failed", interview_id = %id, run_id = %run);
@@ -129,6 +142,7 @@ pub async fn handle(services: &Services, input: MarkFailedInput) -> Result<MarkF
         services,
         &id,
         &run,
+        step,
         error.kind(),
         error.is_retryable_by_person(),
         &message,
@@ -137,11 +151,13 @@ pub async fn handle(services: &Services, input: MarkFailedInput) -> Result<MarkF
     .await
 }
 
-/// Marks the item `error` for `run` unless it already ended or moved on.
+/// Marks the item `error` for `run` unless it already ended or moved on. The error names
+/// `step` when the caller knows which step failed, else the step the item is at.
 pub(crate) async fn record(
     services: &Services,
     id: &InterviewId,
     run: &RunId,
+    step: Option<Step>,
     kind: ErrorKind,
     retryable: bool,
     message: &str,
@@ -161,7 +177,7 @@ pub(crate) async fn record(
             skipped = None;
             item.status = Status::Error;
             item.error = Some(ItemError {
-                step: item.step,
+                step: step.unwrap_or(item.step),
                 kind,
                 message: message.to_string(),
                 at: now,
@@ -174,7 +190,8 @@ pub(crate) async fn record(
     match result {
         Ok(item) => {
             if skipped.is_none() {
-                tracing::warn!(step = %item.step, kind = kind.as_str(), message, "interview failed");
+                let step = item.error.as_ref().map_or(item.step, |e| e.step);
+                tracing::warn!(%step, kind = kind.as_str(), message, "interview failed");
             }
             Ok(MarkFailedOutput {
                 recorded: skipped.is_none(),
@@ -191,5 +208,28 @@ pub(crate) async fn record(
             })
         }
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_catch_payload_names_the_failed_step_and_older_payloads_still_read() {
+        let catch: MarkFailedInput =
+            serde_json::from_str(include_str!("../../../events/mark-failed-catch.json")).unwrap();
+        assert!(
+            matches!(&catch, MarkFailedInput::Task { step: Some(Step::Transcribe), error, .. } if error == "ProviderError"),
+            "{catch:?}"
+        );
+        let older: MarkFailedInput = serde_json::from_value(serde_json::json!({
+            "interview_id": "iv-29fa89ca241c682d25361ea4",
+            "run_id": "iv-29fa89ca241c682d25361ea4-r1",
+            "error": "InputError",
+            "cause": "the file is not audio"
+        }))
+        .unwrap();
+        assert!(matches!(older, MarkFailedInput::Task { step: None, .. }), "{older:?}");
     }
 }

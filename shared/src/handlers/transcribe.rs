@@ -8,7 +8,7 @@ use super::{
 use crate::domain::update::{update_item, Change};
 use crate::domain::{ArtifactName, Interview, SourceKind, Step};
 use crate::error::{BlobError, TaskError};
-use crate::media::{probe, sniff, ProbeInput, Sniffed, PROBE_BYTES};
+use crate::media::{human_duration, probe, sniff, ProbeInput, Sniffed, PROBE_BYTES};
 use crate::ports::{TranscriptionRequest, TranscriptionState};
 use crate::services::Services;
 use crate::transcriber::first_wait_seconds;
@@ -162,8 +162,13 @@ async fn check(services: &Services, input: &TaskInput) -> Result<TranscribeOutpu
 /// (read from its headers); the poll interval when the duration cannot be read.
 async fn first_wait(services: &Services, item: &Interview) -> u64 {
     let poll = services.settings.transcribe_poll_interval.as_secs();
+    first_wait_seconds(recording_seconds(services, item).await, poll)
+}
+
+/// The recording's duration in seconds, read from its headers; `None` when it cannot be read.
+async fn recording_seconds(services: &Services, item: &Interview) -> Option<f64> {
     let size = item.source.size;
-    let duration = match services
+    match services
         .blobs
         .get_prefix(&item.source.key, PROBE_BYTES.min(size.max(1)))
         .await
@@ -181,11 +186,10 @@ async fn first_wait(services: &Services, item: &Interview) -> u64 {
             _ => None,
         },
         Err(e) => {
-            tracing::warn!(error = %e, "could not read the recording's header; using the poll interval");
+            tracing::warn!(error = %e, "could not read the recording's header");
             None
         }
-    };
-    first_wait_seconds(duration, poll)
+    }
 }
 
 async fn on_state(
@@ -242,10 +246,50 @@ async fn read_uploaded_transcript(services: &Services, item: &Interview) -> Resu
         other => other.into(),
     })?;
     parse_transcript(&bytes, item.source.file_name()).map_err(|e| {
-        TaskError::Input(format!(
-            "could not read the transcript: {e}. Fix the file and upload it again"
-        ))
+        TaskError::Input(if e.no_text {
+            no_words_in_transcript(&e.to_string())
+        } else {
+            format!("could not read the transcript: {e}. Fix the file and upload it again")
+        })
     })
+}
+
+/// The input error for a transcript file that holds no words; `what` says what was found.
+fn no_words_in_transcript(what: &str) -> String {
+    format!(
+        "{what}, so there are no words to analyse; check that the right file was uploaded and that it holds \
+         the interview's text, then upload it again"
+    )
+}
+
+/// The input error for an upload with no words (issue 9.4): a recording in which the speech
+/// engine found no speech, or a transcript without text. Such an upload ends `error` with kind
+/// `input`, never `ready`: a ready interview promises something a researcher can use, and the
+/// error puts it where operators look (`interviews list --status error`, the failure report)
+/// without an automatic retry, which could not add words.
+async fn no_words(services: &Services, item: &Interview, transcript: &Transcript) -> TaskError {
+    let message = match item.source.kind {
+        SourceKind::Audio | SourceKind::Video => {
+            let length = match recording_seconds(services, item).await {
+                Some(seconds) if seconds.is_finite() && seconds > 0.0 => {
+                    format!(" ({} of audio)", human_duration(seconds))
+                }
+                _ => String::new(),
+            };
+            format!(
+                "no speech was found in the recording{length}; check that the right file or microphone track was \
+                 uploaded, then upload it again"
+            )
+        }
+        SourceKind::Transcript | SourceKind::Unknown => no_words_in_transcript(&format!(
+            "{}: the transcript has no words",
+            transcript.source_format.label()
+        )),
+    };
+    for note in &transcript.notes {
+        tracing::info!(%note, "the transcript has no words");
+    }
+    TaskError::Input(message)
 }
 
 async fn store_transcript(
@@ -254,17 +298,17 @@ async fn store_transcript(
     item: &Interview,
     transcript: Transcript,
 ) -> Result<TranscribeOutput, TaskError> {
-    let key = write_artifact(services, item, ArtifactName::Transcript, &transcript).await?;
     let words = transcript.word_count();
+    // Decided before anything is written, so an upload without words leaves no transcript behind.
+    if words == 0 {
+        return Err(no_words(services, item, &transcript).await);
+    }
+    let key = write_artifact(services, item, ArtifactName::Transcript, &transcript).await?;
     let speakers = transcript.speakers().len() as u32;
-    let note = (words == 0).then(|| "No speech was found in the recording; the transcript is empty.".to_string());
     finish_with_artifact(services, input, Step::Transcribe, &key, |i| {
         i.artifacts.transcript = Some(key.clone());
         i.counts.words = words;
         i.counts.speakers = speakers;
-        if note.is_some() {
-            i.note = note.clone();
-        }
     })
     .await?;
     tracing::info!(words, speakers, "transcript written");

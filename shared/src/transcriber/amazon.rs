@@ -115,8 +115,9 @@ impl AmazonTranscriber {
             std::str::from_utf8(&bytes).map_err(|e| permanent(format!("the output at `{key}` is not UTF-8: {e}")))?;
         match parse_as(TranscriptFormat::AmazonTranscribe, text) {
             Ok(transcript) => Ok(TranscriptionState::Completed(transcript)),
-            // A completed job without words: the recording has no speech. The handler turns an
-            // empty transcript into `ready` with a note, so say so rather than fail.
+            // A completed job without words: the recording has no speech. Answer with the empty
+            // transcript rather than fail as a provider: the transcribe handler decides what an
+            // upload without words becomes (an input error), for every engine and file alike.
             Err(e) if is_no_words(text) => {
                 tracing::info!(job = %request.job_name, "the job found no speech: {e}");
                 let mut empty = crate::transcript::Transcript::new(TranscriptFormat::AmazonTranscribe, Vec::new());

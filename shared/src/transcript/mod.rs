@@ -38,6 +38,9 @@ pub struct ParseError {
     pub line: Option<usize>,
     /// What is wrong, for a person to act on.
     pub message: String,
+    /// The file was read but holds no words at all (empty, or only cues, lines or segments
+    /// without text): an upload with nothing to analyse rather than a malformed one.
+    pub no_text: bool,
 }
 
 impl ParseError {
@@ -47,6 +50,7 @@ impl ParseError {
             format,
             line: None,
             message: message.into(),
+            no_text: false,
         }
     }
 
@@ -56,6 +60,15 @@ impl ParseError {
             format,
             line: Some(line),
             message: message.into(),
+            no_text: false,
+        }
+    }
+
+    /// A file that was read but has no words in it.
+    pub(crate) fn no_text(format: TranscriptFormat, message: impl Into<String>) -> Self {
+        Self {
+            no_text: true,
+            ..Self::new(format, message)
         }
     }
 }
@@ -69,7 +82,7 @@ pub fn parse_transcript(bytes: &[u8], file_name: &str) -> Result<Transcript, Par
     let fallback = detect::format_from_name(file_name).unwrap_or(TranscriptFormat::PlainText);
     let text = decode_utf8(bytes).map_err(|e| e.into_error(fallback))?;
     match detect::classify(text, file_name) {
-        Classified::Empty => Err(ParseError::new(fallback, "the transcript is empty")),
+        Classified::Empty => Err(ParseError::no_text(fallback, "the transcript is empty")),
         Classified::Text(format) => parse_text(format, text),
         Classified::Json(format) => parse_text(format, text),
         Classified::OtherJson => Err(ParseError::new(
@@ -88,7 +101,7 @@ pub fn parse_transcript(bytes: &[u8], file_name: &str) -> Result<Transcript, Par
 pub fn parse_as(format: TranscriptFormat, text: &str) -> Result<Transcript, ParseError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim().is_empty() {
-        return Err(ParseError::new(format, "the transcript is empty"));
+        return Err(ParseError::no_text(format, "the transcript is empty"));
     }
     parse_text(format, text)
 }
@@ -144,6 +157,7 @@ impl NotUtf8 {
             format,
             line: self.line,
             message: self.message,
+            no_text: false,
         }
     }
 }
@@ -175,7 +189,8 @@ pub(crate) fn decode_utf8(bytes: &[u8]) -> Result<&str, NotUtf8> {
 }
 
 /// The last step of every reader: drops segments without text, sorts by start (stably) and
-/// refuses a transcript with nothing in it.
+/// refuses a transcript with nothing in it (a [`ParseError::no_text`] error: the transcribe
+/// step ends such an upload in an input error, as it does a recording without speech).
 pub(crate) fn finish(
     format: TranscriptFormat,
     mut segments: Vec<Segment>,
@@ -190,7 +205,7 @@ pub(crate) fn finish(
             TranscriptFormat::PlainText => "the file has no `Speaker: text` lines with text",
             TranscriptFormat::Canonical | TranscriptFormat::Speech => "the transcript has no segments with text",
         };
-        return Err(ParseError::new(format, message));
+        return Err(ParseError::no_text(format, message));
     }
     segments.sort_by(|a, b| a.start.total_cmp(&b.start));
     let mut transcript = Transcript::new(format, segments);

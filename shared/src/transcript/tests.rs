@@ -247,6 +247,57 @@ fn empty_and_unknown_inputs() {
     );
 }
 
+/// A file that was read but has no words is told apart from a malformed one, so the transcribe
+/// step can say "no words" (issue 9.4) instead of "fix the syntax".
+#[test]
+fn files_without_words_are_marked_no_text() {
+    let cases: [(&[u8], &str, &str); 7] = [
+        (b" \r\n\t\n", "x", "plain text: the transcript is empty"),
+        (
+            b"WEBVTT\n",
+            "only a header.vtt",
+            "WebVTT: the file has no cues with text",
+        ),
+        (
+            b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n\n",
+            "x.vtt",
+            "WebVTT: the file has no cues with text",
+        ),
+        (
+            b"1\n00:00:01,000 --> 00:00:02,000\n\n",
+            "x.srt",
+            "SRT: the file has no cues with text",
+        ),
+        (
+            b"Interviewer:\nMaria:\n",
+            "x.txt",
+            "plain text: the file has no `Speaker: text` lines with text",
+        ),
+        (
+            br#"{"results":{"transcripts":[{"transcript":""}],"items":[]}}"#,
+            "x.json",
+            "Amazon Transcribe JSON: the output has no words (no items and no audio segments with text)",
+        ),
+        (
+            br#"{"schema_version":1,"segments":[]}"#,
+            "x.json",
+            "transcript.json: the transcript has no segments with text",
+        ),
+    ];
+    for (bytes, name, message) in cases {
+        let err = parse_transcript(bytes, name).unwrap_err();
+        assert_eq!((err.to_string().as_str(), err.no_text), (message, true), "{name}");
+    }
+    for (bytes, name) in [
+        (&b"WEBVTT\n\n00:00:01.000 --> soon\nHello there\n"[..], "x.vtt"),
+        (b"\xff\xfeW\x00", "x.vtt"),
+        (br#"{"text": "hello"}"#, "x.json"),
+    ] {
+        let err = parse_transcript(bytes, name).unwrap_err();
+        assert!(!err.no_text, "{name}: {err}");
+    }
+}
+
 #[test]
 fn content_wins_over_the_file_name() {
     let t = parse_transcript(PLATFORM_SRT.as_bytes(), "looks-like-text.txt").unwrap();

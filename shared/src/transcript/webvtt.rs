@@ -20,7 +20,7 @@ const TIMING_EXAMPLE: &str = "00:00:01.000 --> 00:00:04.000";
 pub(crate) fn parse(text: &str) -> Result<Transcript, ParseError> {
     let all = blocks(text);
     let Some((header, rest)) = all.split_first() else {
-        return Err(ParseError::new(FORMAT, "the transcript is empty"));
+        return Err(ParseError::no_text(FORMAT, "the transcript is empty"));
     };
     let signature = header.lines[0];
     if !is_signature(signature) {
