@@ -474,6 +474,7 @@ const NEUTRAL_WORDS: &[&str] = &[
     "call",
     "chaos",
     "come",
+    "close",
     "completely",
     "crazy",
     "currently",

@@ -32,7 +32,7 @@ const MAX_CLUSTERS: usize = 4000;
 /// that had the longest to grow).
 const MAX_POSTINGS: usize = 64;
 /// Terms considered for a title; the title shows at most [`TITLE_ELEMENTS`] of them.
-const TITLE_CANDIDATES: usize = 4;
+const TITLE_CANDIDATES: usize = 6;
 const TITLE_ELEMENTS: usize = 3;
 /// Terms a title borrows from the question when the quotes share none.
 const QUESTION_TITLE_TERMS: usize = 2;
