@@ -377,6 +377,9 @@ async fn check_deleted(world: &World<'_>, item: &Interview, report: &mut Report)
         }
         Err(e) => report.fail(format!("{id}: cannot list its results: {e}")),
     }
+    report.expect(item.artifacts == Default::default(), || {
+        format!("{id}: deleted, but the item still lists results: {:?}", item.artifacts)
+    });
     let upload = world.blobs.head(&item.source.key).await;
     report.expect(matches!(upload, Ok(None)), || {
         format!("{id}: deleted while its upload `{}` is still there", item.source.key)

@@ -416,6 +416,8 @@ async fn removed(services: &Services, id: &InterviewId, event: &ObjectEvent) -> 
                     return Ok(Change::Skip);
                 }
                 item.status = Status::Deleted;
+                // The results are removed below; the item must not point at them.
+                item.artifacts = Default::default();
                 item.note = Some(format!(
                     "the upload was removed at {}; its results were deleted",
                     now.to_rfc3339()
