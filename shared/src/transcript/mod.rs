@@ -216,3 +216,12 @@ pub(crate) fn finish(
 
 #[cfg(test)]
 mod tests;
+
+/// (speaker, text) of each segment, for the readers' tests.
+#[cfg(test)]
+pub(crate) fn speakers_and_texts(t: &Transcript) -> Vec<(&str, &str)> {
+    t.segments
+        .iter()
+        .map(|s| (s.speaker.as_str(), s.text.as_str()))
+        .collect()
+}

@@ -63,13 +63,7 @@ fn starts_like_a_time(line: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn speakers_and_texts(t: &Transcript) -> Vec<(&str, &str)> {
-        t.segments
-            .iter()
-            .map(|s| (s.speaker.as_str(), s.text.as_str()))
-            .collect()
-    }
+    use crate::transcript::speakers_and_texts;
 
     #[test]
     fn reads_numbered_blocks_with_prefixes_and_continuations() {

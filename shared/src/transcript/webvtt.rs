@@ -100,13 +100,7 @@ fn cue<'a>(block: &Block<'a>) -> Result<Cue<'a>, ParseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn speakers_and_texts(t: &Transcript) -> Vec<(&str, &str)> {
-        t.segments
-            .iter()
-            .map(|s| (s.speaker.as_str(), s.text.as_str()))
-            .collect()
-    }
+    use crate::transcript::speakers_and_texts;
 
     #[test]
     fn reads_voices_identifiers_settings_and_notes() {
