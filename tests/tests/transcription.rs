@@ -282,6 +282,27 @@ async fn a_job_that_outlives_the_maximum_wait_ends_in_a_timeout() {
     );
 }
 
+#[tokio::test]
+async fn a_check_delivered_again_after_the_transcript_was_stored_asks_the_engine_nothing() {
+    let clock = fast_clock();
+    let engine = Scripted::new(&[Reply::Done], clock.clone());
+    let h = harness(Some(engine.clone()), clock, |_| {});
+    let item = h.drop_file("uploads/acme/twice.wav", &wav(8000, 4.0)).await;
+    assert_eq!(item.status, Status::Ready, "{:?}", item.error);
+    let calls_before = engine.calls().len();
+    let task = json!({ "action": "check", "interview_id": item.id, "run_id": item.run_id });
+    let answer = dispatch(&h.services, "transcribe", task)
+        .await
+        .expect("answered from the item");
+    assert_eq!(
+        (answer["status"].as_str(), answer["reused"].as_bool()),
+        (Some("COMPLETED"), Some(true))
+    );
+    assert_eq!(engine.calls().len(), calls_before, "the engine was not asked again");
+    let after = h.services.store.get(&item.id).await.unwrap().unwrap();
+    assert_eq!(after.version, item.version, "nothing was written");
+}
+
 async fn rejected(h: &Harness, key: &str, body: &[u8]) -> String {
     let item = h.drop_file(key, body).await;
     let err = item

@@ -139,6 +139,15 @@ async fn check(services: &Services, input: &TaskInput) -> Result<TranscribeOutpu
             item.id, item.run_id
         )));
     }
+    // A check delivered again after this run's transcript was stored (a retried task, a
+    // replayed event) answers from the item: the job may be gone, and there is nothing to write.
+    if item
+        .steps
+        .get(&Step::Transcribe)
+        .is_some_and(|s| s.finished_at.is_some())
+    {
+        return Ok(completed(true));
+    }
     let started = item
         .steps
         .get(&Step::Transcribe)
