@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Makes the small media fixtures in shared/tests/fixtures/media/ that the probing and decoding
+# Makes the small media fixtures in shared/speech/tests/fixtures/media/ that the probing and decoding
 # tests read: 1.5 s of a 440 Hz tone (stereo: 440 Hz left, 660 Hz right) in every compressed container the
 # pipeline accepts, one MP3 without its Xing header (so the duration must come from the
 # packets), and Opus in Ogg and WebM (a codec the offline decoder lacks). Needs ffmpeg (only to
 # regenerate them; the files are committed).
 set -euo pipefail
-OUT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/shared/tests/fixtures/media"
+OUT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/shared/speech/tests/fixtures/media"
 mkdir -p "$OUT"
 src=(-f lavfi -i "sine=frequency=440:sample_rate=44100:duration=1.5" -f lavfi -i "sine=frequency=660:sample_rate=44100:duration=1.5" -filter_complex "[0:a][1:a]amerge=inputs=2[a]" -map "[a]")
 ff() { ffmpeg -hide_banner -loglevel error -y -bitexact "${src[@]}" "$@"; }

@@ -28,6 +28,6 @@ step "cargo test (workspace: unit, contract, runner, embedded pipeline, CLI, mot
 cargo test --workspace --all-targets --locked
 
 step "cargo test --features whisper (offline speech engine: CTranslate2 built and tested once)"
-cargo test -p interview-shared --features whisper --test whisper --locked -- --nocapture
+cargo test -p interview-speech --features whisper --test whisper --locked -- --nocapture
 
 step "done"

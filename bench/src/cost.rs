@@ -22,31 +22,35 @@ use crate::formats::UploadFormat;
 use anyhow::{bail, Context, Result};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use interview::analysis::fixtures::generate_long_transcript;
-use interview::analysis::{AnalysisDoc, EvidenceDoc};
-use interview::asl::{Clock, Definition, ExecutionStatus, Runner, ScaledClock, StopSignal, TaskFailure, TaskInvoker};
-use interview::blobs::fs::FsBlobStore;
-use interview::blobs::metered::{BlobCounters, BlobCounts, MeteredBlobStore};
-use interview::config::Settings;
-use interview::domain::{Interview, InterviewId, RunId, LIVE_SHARDS};
-use interview::handlers::dispatch;
-use interview::orchestrator::local::{local_substitutions, STATE_MACHINE_ASL};
-use interview::ports::{
+use interview_analysis::analyzer_for;
+use interview_analysis::{AnalysisDoc, EvidenceDoc};
+use interview_asl::{Clock, Definition, ExecutionStatus, Runner, ScaledClock, StopSignal, TaskFailure, TaskInvoker};
+use interview_aws::dynamodb::stored_size;
+use interview_core::config::Settings;
+use interview_core::domain::{Interview, InterviewId, RunId, LIVE_SHARDS};
+use interview_core::ports::{
     Analyzer, BlobStore, Expected, ItemStore, ListQuery, Orchestrator, Transcriber, TranscriptionRequest,
     TranscriptionState,
 };
-use interview::s3_event::created_notification;
-use interview::services::{analyzer_for, transcriber_for, Services};
-use interview::store::dynamodb::stored_size;
-use interview::store::metered::{MeteredStore, StoreCounters};
-use interview::store::sqlite::SqliteStore;
-use interview::transcript::{Transcript, TranscriptFormat};
-use interview::{OrchestratorError, ProviderError, StoreError};
+use interview_core::s3_event::created_notification;
+use interview_core::services::Services;
+use interview_core::{OrchestratorError, ProviderError, StoreError};
+use interview_embedded::fs::FsBlobStore;
+use interview_embedded::local::{local_substitutions, STATE_MACHINE_ASL};
+use interview_embedded::sqlite::SqliteStore;
+use interview_embedded::tasks::{invoke, task_of};
+use interview_handlers::{Function, Pipeline};
+use interview_speech::transcriber_for;
+use interview_speech::SymphoniaProbe;
+use interview_testkit::analysis_fixtures::generate_long_transcript;
+use interview_testkit::metered_blobs::{BlobCounters, BlobCounts, MeteredBlobStore};
+use interview_testkit::metered_store::{MeteredStore, StoreCounters};
+use interview_transcript::{Transcript, TranscriptFormat};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// The prices the bench uses, read from `bench/prices.json`.
@@ -456,7 +460,7 @@ pub struct Invocation {
 }
 
 struct CountingInvoker {
-    services: Weak<Services>,
+    pipeline: Pipeline,
     meters: Meters,
     invocations: Arc<Mutex<Vec<Invocation>>>,
 }
@@ -480,19 +484,19 @@ impl Meters {
 }
 
 async fn invoke_counted(
-    services: &Services,
+    pipeline: &Pipeline,
     meters: &Meters,
     log: &Mutex<Vec<Invocation>>,
-    function: &str,
+    function: Function,
     event: Value,
-) -> Result<Value, interview::TaskError> {
+) -> Result<Value, interview_core::TaskError> {
     let before = meters.snapshot();
     let started = Instant::now();
-    let result = dispatch(services, function, event).await;
+    let result = invoke(pipeline, function, event).await;
     let local_ms = started.elapsed().as_secs_f64() * 1e3;
     let after = meters.snapshot();
     log.lock().unwrap().push(Invocation {
-        function: function.to_string(),
+        function: function.name().to_string(),
         local_ms,
         dynamodb_requests: after.0 - before.0,
         s3: after.1.since(&before.1),
@@ -504,12 +508,8 @@ async fn invoke_counted(
 #[async_trait]
 impl TaskInvoker for CountingInvoker {
     async fn invoke(&self, resource: &str, input: Value) -> Result<Value, TaskFailure> {
-        let services = self
-            .services
-            .upgrade()
-            .ok_or_else(|| TaskFailure::new("InternalError", "services dropped"))?;
-        let function = resource.rsplit(':').next().unwrap_or(resource);
-        invoke_counted(&services, &self.meters, &self.invocations, function, input)
+        let task = task_of(resource).map_err(|e| TaskFailure::new(e.name(), e.message()))?;
+        invoke_counted(&self.pipeline, &self.meters, &self.invocations, task.into(), input)
             .await
             .map_err(|e| TaskFailure::new(e.name(), e.message()))
     }
@@ -599,16 +599,13 @@ pub async fn measure(kind: UploadKind, minutes: u32, job_ratio: f64) -> Result<C
             )
         }
     };
-    let services = Arc::new(Services {
-        store: cost_store.clone(),
-        blobs: metered_blobs.clone(),
-        orchestrator: orchestrator.clone(),
-        transcriber,
-        analyzer: analyzer.clone(),
-        settings,
-        clock: clock.clone(),
-        worker: "bench".into(),
-    });
+    let services = Services::builder(settings, "bench", cost_store.clone(), metered_blobs.clone())
+        .transcriber(transcriber)
+        .analyzer(analyzer.clone())
+        .media(Arc::new(SymphoniaProbe))
+        .clock(clock.clone())
+        .build();
+    let pipeline = Pipeline::new(services, orchestrator.clone());
     let meters = Meters {
         store: store_counters,
         blobs: metered_blobs.counters.clone(),
@@ -616,7 +613,7 @@ pub async fn measure(kind: UploadKind, minutes: u32, job_ratio: f64) -> Result<C
     };
     let invocations = Arc::new(Mutex::new(Vec::new()));
     let invoker = Arc::new(CountingInvoker {
-        services: Arc::downgrade(&services),
+        pipeline: pipeline.clone(),
         meters: meters.clone(),
         invocations: invocations.clone(),
     });
@@ -629,7 +626,7 @@ pub async fn measure(kind: UploadKind, minutes: u32, job_ratio: f64) -> Result<C
     let blobs_before = metered_blobs.counters.snapshot();
     let notification = created_notification(metered_blobs.bucket(), &key, &meta.etag, meta.size, "0001");
     let event = json!({ "Records": [{ "messageId": "m0", "body": notification, "eventSource": "aws:sqs" }] });
-    let response = invoke_counted(&services, &meters, &invocations, "ingest", event).await?;
+    let response = invoke_counted(&pipeline, &meters, &invocations, Function::Ingest, event).await?;
     if response["batchItemFailures"].as_array().is_none_or(|f| !f.is_empty()) {
         bail!("ingest did not accept the upload: {response}");
     }
@@ -652,7 +649,7 @@ pub async fn measure(kind: UploadKind, minutes: u32, job_ratio: f64) -> Result<C
     let invocations = invocations.lock().unwrap().clone();
     let polls = invocations
         .iter()
-        .filter(|i| i.function == "transcribe")
+        .filter(|i| i.function == Function::Transcribe.name())
         .count()
         .saturating_sub(1) as u64;
     Ok(CostCase {
@@ -717,9 +714,9 @@ pub fn memory_sizes(template: &str) -> BTreeMap<String, u32> {
             }
         }
     }
-    interview::handlers::FUNCTIONS
-        .iter()
-        .map(|f| (f.name.to_string(), *per_resource.get(f.resource).unwrap_or(&global)))
+    Function::ALL
+        .into_iter()
+        .map(|f| (f.name().to_string(), *per_resource.get(f.resource()).unwrap_or(&global)))
         .collect()
 }
 
@@ -879,7 +876,7 @@ mod tests {
     fn memory_sizes_follow_the_template() {
         let template = include_str!("../../infra/template.yaml");
         let sizes = memory_sizes(template);
-        assert_eq!(sizes.len(), interview::handlers::FUNCTIONS.len());
+        assert_eq!(sizes.len(), Function::ALL.len());
         assert!(sizes.values().all(|mb| (128..=10_240).contains(mb)), "{sizes:?}");
     }
 

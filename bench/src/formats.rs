@@ -1,7 +1,7 @@
 //! Writes a canonical transcript back out in the upload formats the pipeline reads, so the
 //! benchmarks feed it realistic files of any length (from `generate_long_transcript`).
 
-use interview::transcript::Transcript;
+use interview_transcript::Transcript;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -198,8 +198,8 @@ pub fn amazon_json(transcript: &Transcript) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use interview::analysis::fixtures::generate_long_transcript;
-    use interview::transcript::parse_transcript;
+    use interview_testkit::analysis_fixtures::generate_long_transcript;
+    use interview_transcript::parse_transcript;
 
     #[test]
     fn every_generated_format_reads_back_with_the_same_words_and_speakers() {

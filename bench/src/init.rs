@@ -300,24 +300,24 @@ pub async fn run(
     log_dir: &Path,
 ) -> Result<Vec<InitReport>> {
     let mut reports = Vec::new();
-    for spec in interview::handlers::FUNCTIONS {
-        let binary: PathBuf = bin_dir.join(spec.name);
+    for spec in interview_handlers::Function::ALL {
+        let binary: PathBuf = bin_dir.join(spec.name());
         let binary_bytes = std::fs::metadata(&binary)
             .with_context(|| format!("{} is missing: build the functions first", binary.display()))?
             .len();
-        let event_name = event_file(spec.name);
+        let event_name = event_file(spec.name());
         let event = std::fs::read_to_string(events_dir.join(event_name))
             .with_context(|| format!("read {}", events_dir.join(event_name).display()))?;
-        let memory_mb = *memory.get(spec.name).unwrap_or(&256);
+        let memory_mb = *memory.get(spec.name()).unwrap_or(&256);
         let mut all = Vec::with_capacity(runs);
         for i in 0..runs.max(1) {
-            let log = log_dir.join(format!("{}-{i}.log", spec.name));
-            all.push(run_once(&binary, spec.name, &event, memory_mb, &log).await?);
+            let log = log_dir.join(format!("{}-{i}.log", spec.name()));
+            all.push(run_once(&binary, spec.name(), &event, memory_mb, &log).await?);
         }
         let next: Vec<f64> = all.iter().map(|r| r.to_next_ms).collect();
         let posts: Vec<f64> = all.iter().filter_map(|r| r.to_first_post_ms).collect();
         reports.push(InitReport {
-            function: spec.name.to_string(),
+            function: spec.name().to_string(),
             binary_bytes,
             event: event_name.to_string(),
             median_to_next_ms: crate::parse::median(&next),
@@ -377,8 +377,8 @@ read -r -t 30 never <&3
     #[test]
     fn every_function_has_a_sample_event() {
         let events = crate::workspace().join("events");
-        for f in interview::handlers::FUNCTIONS {
-            assert!(events.join(event_file(f.name)).is_file(), "{}", f.name);
+        for f in interview_handlers::Function::ALL {
+            assert!(events.join(event_file(f.name())).is_file(), "{}", f.name());
         }
     }
 }

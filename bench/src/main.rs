@@ -188,9 +188,9 @@ fn cargo() -> String {
 }
 
 fn function_packages() -> Vec<String> {
-    interview::handlers::FUNCTIONS
-        .iter()
-        .flat_map(|f| ["-p".to_string(), f.name.to_string()])
+    interview_handlers::Function::ALL
+        .into_iter()
+        .flat_map(|f| ["-p".to_string(), f.name().to_string()])
         .collect()
 }
 
@@ -327,7 +327,7 @@ fn section_parse(args: &Args) -> Result<serde_json::Value> {
         args.parse_minutes, args.parse_repeat
     );
     let dir = tempfile::tempdir()?;
-    let transcript = interview::analysis::fixtures::generate_long_transcript(args.parse_minutes);
+    let transcript = interview_testkit::analysis_fixtures::generate_long_transcript(args.parse_minutes);
     let mut reports: Vec<ParseReport> = Vec::new();
     for format in &args.parse_formats {
         let path = dir

@@ -7,7 +7,7 @@
 
 use crate::mem;
 use anyhow::{Context, Result};
-use interview::transcript::parse_transcript;
+use interview_transcript::parse_transcript;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::time::Instant;
@@ -92,7 +92,7 @@ mod tests {
     fn a_case_parses_a_generated_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.vtt");
-        let t = interview::analysis::fixtures::generate_long_transcript(2);
+        let t = interview_testkit::analysis_fixtures::generate_long_transcript(2);
         std::fs::write(&path, crate::formats::UploadFormat::Vtt.render(&t)).unwrap();
         let r = run_case(&path, 2).unwrap();
         assert_eq!((r.runs_ms.len(), r.words), (2, t.word_count()));

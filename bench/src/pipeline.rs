@@ -14,17 +14,21 @@ use crate::formats::UploadFormat;
 use crate::mem;
 use crate::timed::{TimedAnalyzer, TimedBlobs, TimedStore, TimerSnapshot, Timers};
 use anyhow::{bail, Context, Result};
-use interview::analysis::fixtures::generate_long_transcript;
-use interview::asl::{Clock, SystemClock};
-use interview::blobs::fs::FsBlobStore;
-use interview::config::Settings;
-use interview::domain::{InterviewId, Status};
-use interview::handlers::dispatch;
-use interview::orchestrator::local::{LocalOrchestrator, STATE_MACHINE_ASL};
-use interview::ports::BlobStore;
-use interview::s3_event::created_notification;
-use interview::services::{analyzer_for, transcriber_for, Services};
-use interview::store::sqlite::SqliteStore;
+use interview_analysis::analyzer_for;
+use interview_asl::{Clock, SystemClock};
+use interview_core::config::Settings;
+use interview_core::domain::{InterviewId, Status};
+use interview_core::ports::BlobStore;
+use interview_core::s3_event::created_notification;
+use interview_core::services::Services;
+use interview_embedded::fs::FsBlobStore;
+use interview_embedded::local_pipeline;
+use interview_embedded::sqlite::SqliteStore;
+use interview_embedded::tasks::invoke;
+use interview_handlers::Function;
+use interview_speech::transcriber_for;
+use interview_speech::SymphoniaProbe;
+use interview_testkit::analysis_fixtures::generate_long_transcript;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -211,21 +215,20 @@ pub async fn run(config: PipelineConfig) -> Result<PipelineReport> {
     let sqlite = SqliteStore::open(&dir.path().join("items.sqlite")).context("open SQLite")?;
     let fs_blobs: Arc<dyn BlobStore> =
         Arc::new(FsBlobStore::new(&dir.path().join("blobs"), "local").context("create the bucket folder")?);
-    let orchestrator = Arc::new(
-        LocalOrchestrator::with_definition(STATE_MACHINE_ASL, clock.clone(), settings.local_concurrency)
-            .context("load the state machine")?,
-    );
-    let services = Arc::new(Services {
-        store: Arc::new(TimedStore::new(Arc::new(sqlite), timers.clone())),
-        blobs: Arc::new(TimedBlobs::new(fs_blobs.clone(), timers.clone())),
-        orchestrator: orchestrator.clone(),
-        transcriber: transcriber_for(&settings, fs_blobs.clone(), None),
-        analyzer: Arc::new(TimedAnalyzer::new(analyzer_for(&settings), timers.clone())),
+    let transcriber = transcriber_for(&settings, fs_blobs.clone(), None);
+    let analyzer = Arc::new(TimedAnalyzer::new(analyzer_for(&settings), timers.clone()));
+    let services = Services::builder(
         settings,
-        clock,
-        worker: "bench".into(),
-    });
-    orchestrator.attach(&services);
+        "bench",
+        Arc::new(TimedStore::new(Arc::new(sqlite), timers.clone())),
+        Arc::new(TimedBlobs::new(fs_blobs.clone(), timers.clone())),
+    )
+    .transcriber(transcriber)
+    .analyzer(analyzer)
+    .media(Arc::new(SymphoniaProbe))
+    .clock(clock.clone())
+    .build();
+    let (services, orchestrator) = local_pipeline(services, clock).context("load the state machine")?;
 
     // The uploads are the user's doing, not the pipeline's: made before the clock starts.
     let inputs = inputs(&config);
@@ -266,7 +269,9 @@ pub async fn run(config: PipelineConfig) -> Result<PipelineReport> {
     match config.mode {
         Mode::Throughput => {
             for batch in notifications.chunks(SQS_BATCH) {
-                let response = ingest.time(dispatch(&services, "ingest", sqs_event(batch))).await?;
+                let response = ingest
+                    .time(invoke(&services, Function::Ingest, sqs_event(batch)))
+                    .await?;
                 check_batch(&response)?;
             }
             orchestrator.wait_idle().await;
@@ -275,9 +280,9 @@ pub async fn run(config: PipelineConfig) -> Result<PipelineReport> {
             for notification in &notifications {
                 let (store0, blobs0) = (timers.store.snapshot(), timers.blobs.snapshot());
                 let response = ingest
-                    .time(dispatch(
+                    .time(invoke(
                         &services,
-                        "ingest",
+                        Function::Ingest,
                         sqs_event(std::slice::from_ref(notification)),
                     ))
                     .await?;

@@ -30,16 +30,16 @@ pub fn elf_machine(path: &Path) -> Option<&'static str> {
 
 /// Sizes of every function's binaries in `lambda_dir` (arm64 bootstraps) and `host_dir`.
 pub fn collect(lambda_dir: &Path, host_dir: &Path) -> Vec<SizeRow> {
-    interview::handlers::FUNCTIONS
-        .iter()
+    interview_handlers::Function::ALL
+        .into_iter()
         .map(|f| {
-            let bootstrap: PathBuf = lambda_dir.join(f.name).join("bootstrap");
+            let bootstrap: PathBuf = lambda_dir.join(f.name()).join("bootstrap");
             let arm64_bytes = (elf_machine(&bootstrap) == Some("aarch64"))
                 .then(|| std::fs::metadata(&bootstrap).ok().map(|m| m.len()))
                 .flatten();
-            let host_bytes = std::fs::metadata(host_dir.join(f.name)).ok().map(|m| m.len());
+            let host_bytes = std::fs::metadata(host_dir.join(f.name())).ok().map(|m| m.len());
             SizeRow {
-                function: f.name.to_string(),
+                function: f.name().to_string(),
                 arm64_bytes,
                 host_bytes,
             }

@@ -4,11 +4,11 @@
 use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use interview::analysis::{AnalysisDoc, EvidenceDoc};
-use interview::domain::{Interview, InterviewId};
-use interview::ports::{Analyzer, BlobMeta, BlobStore, Expected, ItemStore, ListQuery};
-use interview::transcript::Transcript;
-use interview::{BlobError, ProviderError, StoreError};
+use interview_analysis::{AnalysisDoc, EvidenceDoc};
+use interview_core::domain::{Interview, InterviewId};
+use interview_core::ports::{Analyzer, BlobMeta, BlobStore, Expected, ItemStore, ListQuery};
+use interview_core::{BlobError, ProviderError, StoreError};
+use interview_transcript::Transcript;
 use std::collections::HashMap;
 use std::future::Future;
 use std::path::Path;

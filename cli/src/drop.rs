@@ -3,15 +3,14 @@
 
 use crate::render;
 use anyhow::{Context, Result};
-use interview::domain::{Interview, InterviewId, Status};
-use interview::handlers::dispatch;
-use interview::handlers::ingest::UPLOADS_PREFIX;
-use interview::orchestrator::local::LocalOrchestrator;
-use interview::s3_event::{created_notification, removed_notification};
-use interview::services::Services;
+use aws_lambda_events::event::sqs::SqsEvent;
+use interview_core::domain::{Interview, InterviewId, Status};
+use interview_core::s3_event::{created_notification, removed_notification};
+use interview_embedded::local::LocalOrchestrator;
+use interview_handlers::ingest::{self, UPLOADS_PREFIX};
+use interview_handlers::Pipeline;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 /// A per-process, increasing S3-style sequencer (hex), so later drops order after earlier ones.
@@ -36,9 +35,9 @@ fn sqs_event(body: String) -> serde_json::Value {
     }]})
 }
 
-async fn deliver(services: &Services, body: String) -> Result<()> {
-    let response = dispatch(services, "ingest", sqs_event(body)).await?;
-    let failures = response["batchItemFailures"].as_array().map_or(0, Vec::len);
+async fn deliver(pipeline: &Pipeline, body: String) -> Result<()> {
+    let event: SqsEvent = serde_json::from_value(sqs_event(body))?;
+    let failures = ingest::handle_sqs(pipeline, event).await.batch_item_failures.len();
     anyhow::ensure!(
         failures == 0,
         "ingest could not take the event (it would be redelivered on AWS); see the log above"
@@ -47,15 +46,15 @@ async fn deliver(services: &Services, body: String) -> Result<()> {
 }
 
 /// Uploads `path` as `key` and delivers the ObjectCreated notification; returns the interview id.
-async fn drop_file(services: &Services, path: &Path, key: &str) -> Result<InterviewId> {
-    let meta = services
+async fn drop_file(pipeline: &Pipeline, path: &Path, key: &str) -> Result<InterviewId> {
+    let meta = pipeline
         .blobs
         .upload_from(key, path, "application/octet-stream")
         .await
         .with_context(|| format!("copying {} into the bucket", path.display()))?;
-    let body = created_notification(services.blobs.bucket(), key, &meta.etag, meta.size, &sequencer());
-    deliver(services, body).await?;
-    Ok(InterviewId::for_object(services.blobs.bucket(), key))
+    let body = created_notification(pipeline.blobs.bucket(), key, &meta.etag, meta.size, &sequencer());
+    deliver(pipeline, body).await?;
+    Ok(InterviewId::for_object(pipeline.blobs.bucket(), key))
 }
 
 fn file_name(path: &Path) -> Result<String> {
@@ -67,7 +66,7 @@ fn file_name(path: &Path) -> Result<String> {
 
 /// Processes files and waits for every interview to end. Returns whether all are `ready`.
 pub async fn process(
-    services: &Arc<Services>,
+    pipeline: &Pipeline,
     orchestrator: &LocalOrchestrator,
     files: &[PathBuf],
     project: &str,
@@ -82,7 +81,7 @@ pub async fn process(
                 .with_context(|| format!("cannot read {}", path.display()))?;
             anyhow::ensure!(meta.is_file(), "{} is not a file", path.display());
             let key = format!("{UPLOADS_PREFIX}{project}/{}", file_name(path)?);
-            drop_file(services, path, &key).await
+            drop_file(pipeline, path, &key).await
         }
         .await;
         match outcome {
@@ -94,7 +93,7 @@ pub async fn process(
             }
         }
     }
-    let items = follow(services, orchestrator, &ids).await?;
+    let items = follow(pipeline, orchestrator, &ids).await?;
     println!();
     print!("{}", render::summary(&items, started.elapsed()));
     Ok(unreadable == 0 && items.iter().all(|i| i.status == Status::Ready))
@@ -102,12 +101,12 @@ pub async fn process(
 
 /// Prints a line whenever an interview's status, step or progress changes, until all have ended
 /// and the local executions are done.
-async fn follow(services: &Services, orchestrator: &LocalOrchestrator, ids: &[InterviewId]) -> Result<Vec<Interview>> {
+async fn follow(pipeline: &Pipeline, orchestrator: &LocalOrchestrator, ids: &[InterviewId]) -> Result<Vec<Interview>> {
     let mut last: HashMap<InterviewId, (Status, String, u8)> = HashMap::new();
     loop {
         let mut items = Vec::with_capacity(ids.len());
         for id in ids {
-            if let Some(item) = services.store.get(id).await? {
+            if let Some(item) = pipeline.store.get(id).await? {
                 let key = (item.status, item.step.to_string(), item.progress);
                 if last.get(id) != Some(&key) {
                     eprintln!("{}", render::progress_line(&item));
@@ -174,7 +173,7 @@ async fn scan(dir: &Path) -> Result<BTreeMap<PathBuf, Seen>> {
 /// Watches `dir` like the bucket: a file that appears (and has stopped growing) or changes is
 /// an ObjectCreated event; one that disappears is an ObjectRemoved event.
 pub async fn watch(
-    services: &Arc<Services>,
+    pipeline: &Pipeline,
     orchestrator: &LocalOrchestrator,
     dir: &Path,
     interval: Duration,
@@ -208,7 +207,7 @@ pub async fn watch(
             pending.remove(path);
             known.insert(path.clone(), seen.clone());
             let Some(key) = key_for(dir, path) else { continue };
-            match drop_file(services, path, &key).await {
+            match drop_file(pipeline, path, &key).await {
                 Ok(id) => {
                     eprintln!("picked up {} as {id}", path.display());
                     if !followed.contains(&id) {
@@ -222,18 +221,18 @@ pub async fn watch(
         for path in gone {
             known.remove(&path);
             let Some(key) = key_for(dir, &path) else { continue };
-            if let Err(e) = services.blobs.delete(&key).await {
+            if let Err(e) = pipeline.blobs.delete(&key).await {
                 eprintln!("could not remove {key} from the bucket: {e}");
                 continue;
             }
-            let body = removed_notification(services.blobs.bucket(), &key, &sequencer());
-            match deliver(services, body).await {
+            let body = removed_notification(pipeline.blobs.bucket(), &key, &sequencer());
+            match deliver(pipeline, body).await {
                 Ok(()) => eprintln!("{} was removed; its interview is marked deleted", path.display()),
                 Err(e) => eprintln!("could not process the removal of {}: {e:#}", path.display()),
             }
         }
         for id in &followed {
-            if let Some(item) = services.store.get(id).await? {
+            if let Some(item) = pipeline.store.get(id).await? {
                 let state = (item.status, item.step.to_string(), item.progress);
                 if last.get(id) != Some(&state) {
                     eprintln!("{}", render::progress_line(&item));
@@ -242,7 +241,7 @@ pub async fn watch(
             }
         }
         if once {
-            let items = follow(services, orchestrator, &followed).await?;
+            let items = follow(pipeline, orchestrator, &followed).await?;
             print!("{}", render::summary(&items, Duration::ZERO));
             return Ok(());
         }

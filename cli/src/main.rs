@@ -1,18 +1,15 @@
 //! `interviews`: the operator tool and the embedded runner of the interview pipeline.
 
+mod backend;
 mod drop;
 mod ops;
 mod render;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
-use interview::asl::SystemClock;
-use interview::config::{Backend, Settings};
-use interview::domain::{ArtifactName, InterviewId, Status};
-use interview::orchestrator::local::LocalOrchestrator;
-use interview::services::Services;
+use interview_core::config::{Backend, Settings};
+use interview_core::domain::{ArtifactName, InterviewId, Status};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 /// Turns customer-interview recordings and transcripts into transcripts, evidence and analysis.
 ///
@@ -24,7 +21,7 @@ use std::sync::Arc;
 #[command(name = "interviews", version, propagate_version = true)]
 struct Cli {
     /// Where the embedded backend keeps items and files.
-    #[arg(long, global = true, env = "INTERVIEWS_DATA_DIR", default_value = interview::config::DEFAULT_DATA_DIR)]
+    #[arg(long, global = true, env = "INTERVIEWS_DATA_DIR", default_value = interview_core::config::DEFAULT_DATA_DIR)]
     data_dir: PathBuf,
 
     #[command(subcommand)]
@@ -119,7 +116,7 @@ enum Command {
 
 #[tokio::main]
 async fn main() {
-    interview::telemetry::init_with_default("warn");
+    interview_core::telemetry::init_with_default("warn");
     if let Err(err) = run(Cli::parse()).await {
         eprintln!("error: {err:#}");
         std::process::exit(2);
@@ -133,17 +130,17 @@ async fn run(cli: Cli) -> Result<()> {
     }
     match cli.command {
         Command::Process { files, project } => {
-            let (services, orchestrator) = embedded(settings)?;
-            let ok = drop::process(&services, &orchestrator, &files, &project).await?;
+            let (pipeline, orchestrator) = backend::embedded(settings)?;
+            let ok = drop::process(&pipeline, &orchestrator, &files, &project).await?;
             if !ok {
                 std::process::exit(1);
             }
             Ok(())
         }
         Command::Watch { dir, interval, once } => {
-            let (services, orchestrator) = embedded(settings)?;
+            let (pipeline, orchestrator) = backend::embedded(settings)?;
             drop::watch(
-                &services,
+                &pipeline,
                 &orchestrator,
                 &dir,
                 std::time::Duration::from_secs_f64(interval.max(0.05)),
@@ -152,7 +149,7 @@ async fn run(cli: Cli) -> Result<()> {
             .await
         }
         Command::Show { id } => {
-            let services = Services::from_settings(settings, "cli").await?;
+            let (services, _) = backend::pipeline(settings).await?;
             let id = InterviewId::parse(id.trim())?;
             let Some(item) = services.store.get(&id).await? else {
                 bail!("no interview {id}; `interviews list` shows the ones there are");
@@ -165,18 +162,18 @@ async fn run(cli: Cli) -> Result<()> {
                 );
                 return Ok(());
             }
-            let transcript = interview::handlers::load_artifact(&services, &item, ArtifactName::Transcript).await?;
-            let evidence = interview::handlers::load_artifact(&services, &item, ArtifactName::Evidence).await?;
-            let analysis = interview::handlers::load_artifact(&services, &item, ArtifactName::Analysis).await?;
+            let transcript = interview_handlers::load_artifact(&services, &item, ArtifactName::Transcript).await?;
+            let evidence = interview_handlers::load_artifact(&services, &item, ArtifactName::Evidence).await?;
+            let analysis = interview_handlers::load_artifact(&services, &item, ArtifactName::Analysis).await?;
             println!();
             print!(
                 "{}",
-                interview::analysis::render_analysis(&transcript, &evidence, &analysis)
+                interview_analysis::render_analysis(&transcript, &evidence, &analysis)
             );
             Ok(())
         }
         Command::Status { id, json } => {
-            let services = Services::from_settings(settings, "cli").await?;
+            let (services, _) = backend::pipeline(settings).await?;
             let id = InterviewId::parse(id.trim())?;
             let Some(item) = services.store.get(&id).await? else {
                 bail!("no interview {id}; `interviews list` shows the ones there are");
@@ -189,7 +186,7 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::List { filter, limit, json } => {
-            let services = Services::from_settings(settings, "cli").await?;
+            let (services, _) = backend::pipeline(settings).await?;
             let items = ops::select(&services, &filter, Some(limit)).await?;
             if json {
                 for item in &items {
@@ -208,7 +205,7 @@ async fn run(cli: Cli) -> Result<()> {
             force,
         } => {
             settings.require_state_machine()?;
-            let (services, local) = any_backend(settings).await?;
+            let (services, local) = backend::pipeline(settings).await?;
             let ids = match id {
                 Some(id) => vec![InterviewId::parse(id.trim())?],
                 None => {
@@ -227,8 +224,8 @@ async fn run(cli: Cli) -> Result<()> {
             ops::retry(&services, local.as_deref(), &ids, force).await
         }
         Command::Sweep { dry_run } => {
-            let (services, local) = any_backend(settings).await?;
-            let report = interview::handlers::sweeper::sweep(&services, dry_run).await?;
+            let (services, local) = backend::pipeline(settings).await?;
+            let report = interview_handlers::sweeper::sweep(&services, dry_run).await?;
             let verb = if dry_run { "would mark" } else { "marked" };
             println!(
                 "examined {} live items; {verb} {} stale",
@@ -244,7 +241,7 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Export { mut filter, format } => {
-            let services = Services::from_settings(settings, "cli").await?;
+            let (services, _) = backend::pipeline(settings).await?;
             if filter.status.is_none() && filter.error_kind.is_none() {
                 filter.status = Some(Status::Error);
             }
@@ -253,21 +250,4 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
-}
-
-/// The services for commands that work on both backends; the local orchestrator too when embedded.
-async fn any_backend(settings: Settings) -> Result<(Arc<Services>, Option<Arc<LocalOrchestrator>>)> {
-    if matches!(settings.backend, Backend::Embedded { .. }) {
-        let (services, local) = embedded(settings)?;
-        Ok((services, Some(local)))
-    } else {
-        Ok((Services::from_settings(settings, "cli").await?, None))
-    }
-}
-
-fn embedded(settings: Settings) -> Result<(Arc<Services>, Arc<LocalOrchestrator>)> {
-    if !matches!(settings.backend, Backend::Embedded { .. }) {
-        bail!("`process` and `watch` run the embedded pipeline; with INTERVIEWS_BACKEND=aws upload to the bucket's uploads/ folder instead (e.g. `aws s3 cp FILE s3://BUCKET/uploads/PROJECT/`)");
-    }
-    Ok(Services::embedded(settings, Arc::new(SystemClock), "local")?)
 }

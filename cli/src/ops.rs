@@ -3,11 +3,12 @@
 use crate::render;
 use anyhow::Result;
 use chrono::{DateTime, Utc};
-use interview::domain::{ErrorKind, Interview, InterviewId, Status, Step};
-use interview::handlers::retry::retry as start_retry;
-use interview::orchestrator::local::LocalOrchestrator;
-use interview::ports::ListQuery;
-use interview::services::Services;
+use interview_core::domain::{ErrorKind, Interview, InterviewId, Status, Step};
+use interview_core::ports::ListQuery;
+use interview_core::services::Services;
+use interview_embedded::local::LocalOrchestrator;
+use interview_handlers::retry::retry as start_retry;
+use interview_handlers::Pipeline;
 use std::fmt::Write;
 
 /// Which interviews a command looks at.
@@ -80,7 +81,7 @@ pub async fn select(services: &Services, filter: &Filter, limit: Option<usize>) 
 /// Retries `ids` one by one with a progress line each; on the embedded backend waits for the
 /// new runs and prints the summary.
 pub async fn retry(
-    services: &Services,
+    services: &Pipeline,
     local: Option<&LocalOrchestrator>,
     ids: &[InterviewId],
     force: bool,

@@ -1,7 +1,7 @@
 //! Text output for people: progress lines, tables and the status view.
 
 use chrono::{DateTime, Utc};
-use interview::domain::{Interview, Status, Step};
+use interview_core::domain::{Interview, Status, Step};
 use std::fmt::Write;
 use std::time::Duration;
 

@@ -12,28 +12,31 @@
 //! and then report an error, which is what a task sees when it crashes right after a write.
 
 use crate::invariants::{self, Report, World};
+use crate::invoke::ingest_batch;
 use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use interview::analysis::{AnalysisDoc, EvidenceDoc, LocalAnalyzer};
-use interview::asl::{Clock, ScaledClock};
-use interview::blobs::fs::FsBlobStore;
-use interview::blobs::s3::S3BlobStore;
-use interview::config::{Backend as BackendSettings, Settings};
-use interview::domain::{Interview, InterviewId, RunId, Status, Step};
-use interview::handlers::{dispatch, TaskInput};
-use interview::orchestrator::local::{LocalOrchestrator, STATE_MACHINE_ASL};
-use interview::ports::{
+use interview_analysis::{AnalysisDoc, EvidenceDoc, LocalAnalyzer};
+use interview_asl::{Clock, ScaledClock};
+use interview_aws::dynamodb::DynamoStore;
+use interview_aws::s3::S3BlobStore;
+use interview_core::config::{Backend as BackendSettings, Settings};
+use interview_core::domain::{Interview, InterviewId, RunId, Status, Step};
+use interview_core::ports::{
     Analyzer, BlobMeta, BlobStore, Expected, ItemStore, ListQuery, Transcriber, TranscriptionRequest,
     TranscriptionState,
 };
-use interview::s3_event::{created_notification, removed_notification};
-use interview::services::Services;
-use interview::store::dynamodb::DynamoStore;
-use interview::store::metered::MeteredStore;
-use interview::store::sqlite::SqliteStore;
-use interview::transcript::{parse_transcript, Transcript, TranscriptFormat};
-use interview::{BlobError, ProviderError, StoreError};
+use interview_core::s3_event::{created_notification, removed_notification};
+use interview_core::services::Services;
+use interview_core::{BlobError, ProviderError, StoreError};
+use interview_embedded::fs::FsBlobStore;
+use interview_embedded::local::LocalOrchestrator;
+use interview_embedded::local_pipeline;
+use interview_embedded::sqlite::SqliteStore;
+use interview_handlers::{Pipeline, TaskInput};
+use interview_speech::SymphoniaProbe;
+use interview_testkit::metered_store::MeteredStore;
+use interview_transcript::{parse_transcript, Transcript, TranscriptFormat};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::Path;
@@ -956,6 +959,8 @@ pub struct Env {
     pub backend: Backend,
     /// What the handlers get.
     pub services: Arc<Services>,
+    /// The services and the orchestrator: what ingest and the sweeper get.
+    pub pipeline: Pipeline,
     /// Runs executions in-process.
     pub orchestrator: Arc<LocalOrchestrator>,
     /// The item store the handlers use (faults → metering → the real store).
@@ -1076,24 +1081,17 @@ impl Env {
         let analyzer = Arc::new(FaultyAnalyzer::new(options.analyzer, activity.clone()));
         let transcriber = Arc::new(FaultyTranscriber::new(options.transcriber, activity.clone()));
         let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(options.speedup));
-        let orchestrator = Arc::new(
-            LocalOrchestrator::with_definition(STATE_MACHINE_ASL, clock.clone(), options.settings.local_concurrency)
-                .expect("the state machine loads"),
-        );
-        let services = Arc::new(Services {
-            store: store.clone(),
-            blobs: blobs.clone(),
-            orchestrator: orchestrator.clone(),
-            transcriber: transcriber.clone(),
-            analyzer: analyzer.clone(),
-            settings: options.settings,
-            clock,
-            worker: "test".into(),
-        });
-        orchestrator.attach(&services);
+        let services = Services::builder(options.settings, "test", store.clone(), blobs.clone())
+            .transcriber(transcriber.clone())
+            .analyzer(analyzer.clone())
+            .media(Arc::new(SymphoniaProbe))
+            .clock(clock.clone())
+            .build();
+        let (pipeline, orchestrator) = local_pipeline(services.clone(), clock).expect("the state machine loads");
         Env {
             backend,
             services,
+            pipeline,
             orchestrator,
             store,
             metered,
@@ -1138,7 +1136,7 @@ impl Env {
 
     /// Delivers one SQS batch to ingest; returns the ids of the messages that failed.
     pub async fn deliver(&self, bodies: &[String]) -> Vec<String> {
-        let response = dispatch(&self.services, "ingest", sqs_event(bodies))
+        let response = ingest_batch(&self.pipeline, sqs_event(bodies))
             .await
             .expect("ingest answers every batch");
         response["batchItemFailures"]

@@ -16,13 +16,13 @@
 
 use crate::faults::Written;
 use chrono::{DateTime, Utc};
-use interview::analysis::{validate_analysis, validate_evidence, AnalysisDoc, EvidenceDoc};
-use interview::asl::ExecutionStatus;
-use interview::config::Settings;
-use interview::domain::{ArtifactName, ErrorKind, Interview, InterviewId, Status, Step};
-use interview::orchestrator::local::LocalOrchestrator;
-use interview::ports::{BlobStore, ItemStore, ListQuery};
-use interview::transcript::Transcript;
+use interview_analysis::{validate_analysis, validate_evidence, AnalysisDoc, EvidenceDoc};
+use interview_asl::ExecutionStatus;
+use interview_core::config::Settings;
+use interview_core::domain::{ArtifactName, ErrorKind, Interview, InterviewId, Status, Step};
+use interview_core::ports::{BlobStore, ItemStore, ListQuery};
+use interview_embedded::local::LocalOrchestrator;
+use interview_transcript::Transcript;
 use std::collections::{BTreeMap, HashSet};
 
 /// What a checker run found.
@@ -399,9 +399,9 @@ pub fn same_item(before: &Interview, after: &Interview, what: &str, report: &mut
 #[cfg(test)]
 mod tests {
     use super::*;
-    use interview::blobs::fs::FsBlobStore;
-    use interview::domain::{ItemError, RunId, Source, SourceKind};
-    use interview::store::sqlite::SqliteStore;
+    use interview_core::domain::{ItemError, RunId, Source, SourceKind};
+    use interview_embedded::fs::FsBlobStore;
+    use interview_embedded::sqlite::SqliteStore;
 
     fn item(key: &str, status: Status, at: DateTime<Utc>) -> Interview {
         let source = Source {

@@ -4,15 +4,15 @@
 //! `POST /2015-03-31/functions/<function name or ARN>/invocations` on `localhost:$MOTO_PORT`.
 //! Started with `MOTO_PORT` set to this router's port, its engine invokes our handlers: the
 //! router maps the function name (the last part of the ARN) to
-//! [`interview::handlers::dispatch`], as each function's `main.rs` does behind
+//! its typed handler ([`crate::invoke::invoke`]), as each function's `main.rs` does behind
 //! `lambda_runtime`, and answers the way Lambda does: 200 with the handler's output, or, for a
 //! handler error, 200 with `X-Amz-Function-Error: Unhandled` and
 //! `{"errorType": <TaskError::name()>, "errorMessage": …}`, which is what Retry/Catch match on.
 //!
 //! A test utility: HTTP/1.1 with `Content-Length` bodies and keep-alive, nothing more.
 
-use interview::handlers::dispatch;
-use interview::services::Services;
+use crate::invoke::invoke;
+use interview_handlers::{Function, Pipeline};
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -38,7 +38,7 @@ pub struct LambdaRouter {
 }
 
 /// A bound, not yet serving, router socket: bind first to learn the port (the moto server
-/// needs it at start), serve once the services exist.
+/// needs it at start), serve once the pipeline exist.
 pub struct RouterSocket {
     listener: TcpListener,
 }
@@ -56,8 +56,8 @@ impl RouterSocket {
         self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
     }
 
-    /// Starts serving invocations with `services`.
-    pub fn serve(self, services: Arc<Services>) -> LambdaRouter {
+    /// Starts serving invocations with `pipeline`.
+    pub fn serve(self, pipeline: Pipeline) -> LambdaRouter {
         let port = self.port();
         let calls: Arc<Mutex<Vec<Invocation>>> = Arc::default();
         let log = calls.clone();
@@ -66,10 +66,10 @@ impl RouterSocket {
                 let Ok((stream, _)) = self.listener.accept().await else {
                     continue;
                 };
-                let services = services.clone();
+                let pipeline = pipeline.clone();
                 let log = log.clone();
                 tokio::spawn(async move {
-                    if let Err(e) = serve_connection(stream, &services, &log).await {
+                    if let Err(e) = serve_connection(stream, &pipeline, &log).await {
                         eprintln!("lambda router: connection ended with an error: {e}");
                     }
                 });
@@ -110,12 +110,12 @@ struct Request {
 /// Serves requests on one connection until the client closes it or asks to.
 async fn serve_connection(
     mut stream: TcpStream,
-    services: &Services,
+    pipeline: &Pipeline,
     log: &Mutex<Vec<Invocation>>,
 ) -> std::io::Result<()> {
     let mut buffer = Vec::new();
     while let Some(request) = read_request(&mut stream, &mut buffer).await? {
-        let (status, headers, body) = respond(&request, services, log).await;
+        let (status, headers, body) = respond(&request, pipeline, log).await;
         let mut head = format!(
             "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
             body.len()
@@ -231,7 +231,7 @@ pub fn function_name(path: &str) -> Option<String> {
 
 async fn respond(
     request: &Request,
-    services: &Services,
+    pipeline: &Pipeline,
     log: &Mutex<Vec<Invocation>>,
 ) -> (&'static str, Vec<(&'static str, String)>, String) {
     let not_found = |message: String| {
@@ -258,7 +258,10 @@ async fn respond(
             }
         }
     };
-    let result = dispatch(services, &function, payload.clone()).await;
+    let Ok(handler) = function.parse::<Function>() else {
+        return not_found(format!("Function not found: {function}"));
+    };
+    let result = invoke(pipeline, handler, payload.clone()).await;
     let (headers, body, error) = match result {
         Ok(output) => (
             vec![("X-Amz-Executed-Version", "$LATEST".to_string())],

@@ -9,6 +9,7 @@
 
 pub mod faults;
 pub mod invariants;
+pub mod invoke;
 pub mod lambda_router;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -259,7 +260,7 @@ pub fn unique_name(prefix: &str) -> String {
 pub async fn new_table(config: &SdkConfig) -> (aws_sdk_dynamodb::Client, String) {
     let client = aws_sdk_dynamodb::Client::new(config);
     let table = unique_name("interviews");
-    interview::store::dynamodb::create_table(&client, &table)
+    interview_aws::dynamodb::create_table(&client, &table)
         .await
         .unwrap_or_else(|e| panic!("cannot create table {table}: {e}"));
     (client, table)

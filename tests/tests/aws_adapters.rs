@@ -5,13 +5,13 @@
 use bytes::Bytes;
 use chrono::{Duration, Utc};
 use integration_tests::{moto_config, new_bucket, new_table, unique_name};
-use interview::blobs::s3::S3BlobStore;
-use interview::domain::{ArtifactName, Artifacts, Counts, Interview, Status, Step, StepRecord};
-use interview::error::{BlobError, OrchestratorError};
-use interview::orchestrator::stepfunctions::{execution_arn, StepFunctionsOrchestrator};
-use interview::ports::{BlobStore, Expected, ItemStore, Orchestrator};
-use interview::store::contract::{run_all, sample_item};
-use interview::store::dynamodb::{stored_size, DynamoStore};
+use interview_aws::dynamodb::{stored_size, DynamoStore};
+use interview_aws::s3::S3BlobStore;
+use interview_aws::stepfunctions::{execution_arn, StepFunctionsOrchestrator};
+use interview_core::domain::{ArtifactName, Artifacts, Counts, Interview, Status, Step, StepRecord};
+use interview_core::error::{BlobError, OrchestratorError};
+use interview_core::ports::{BlobStore, Expected, ItemStore, Orchestrator};
+use interview_testkit::store_contract::{run_all, sample_item};
 
 #[tokio::test]
 async fn dynamodb_store_passes_the_contract_suite() {

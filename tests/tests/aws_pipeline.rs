@@ -11,22 +11,27 @@ use aws_sdk_s3::types::{
 };
 use aws_sdk_sfn::types::ExecutionStatus as SfnStatus;
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName, QueueAttributeName};
+use integration_tests::invoke::invoke;
 use integration_tests::lambda_router::{Invocation, RouterSocket};
 use integration_tests::{moto_config, new_bucket, new_queue, new_table, sdk_config, start_moto_server, unique_name};
-use interview::analysis::{validate_analysis, validate_evidence, AnalysisDoc, EvidenceDoc};
-use interview::asl::{Clock, ExecutionStatus, ScaledClock, SystemClock};
-use interview::blobs::s3::S3BlobStore;
-use interview::config::Settings;
-use interview::domain::{ErrorKind, Interview, InterviewId, Status, Step};
-use interview::handlers::{dispatch, FUNCTIONS};
-use interview::orchestrator::local::{LocalOrchestrator, STATE_MACHINE_ASL};
-use interview::orchestrator::stepfunctions::StepFunctionsOrchestrator;
-use interview::ports::{ItemStore, ListQuery, Orchestrator};
-use interview::s3_event::{parse_notification, Notification, ObjectChange};
-use interview::services::{analyzer_for, transcriber_for, Services};
-use interview::store::dynamodb::DynamoStore;
-use interview::store::metered::MeteredStore;
-use interview::transcript::Transcript;
+use interview_analysis::analyzer_for;
+use interview_analysis::{validate_analysis, validate_evidence, AnalysisDoc, EvidenceDoc};
+use interview_asl::{Clock, ExecutionStatus, ScaledClock, SystemClock};
+use interview_aws::dynamodb::DynamoStore;
+use interview_aws::s3::S3BlobStore;
+use interview_aws::stepfunctions::StepFunctionsOrchestrator;
+use interview_core::config::Settings;
+use interview_core::domain::{ErrorKind, Interview, InterviewId, Status, Step};
+use interview_core::ports::{ItemStore, ListQuery};
+use interview_core::s3_event::{parse_notification, Notification, ObjectChange};
+use interview_core::services::Services;
+use interview_embedded::local::{LocalOrchestrator, STATE_MACHINE_ASL};
+use interview_embedded::local_pipeline;
+use interview_handlers::{Function, Pipeline, TaskFunction};
+use interview_speech::transcriber_for;
+use interview_speech::SymphoniaProbe;
+use interview_testkit::metered_store::MeteredStore;
+use interview_transcript::Transcript;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -158,18 +163,19 @@ async fn cloud() -> Cloud {
 }
 
 impl Cloud {
-    /// Services over this cloud with the given orchestrator, as a Lambda builds them at init.
-    fn services(&self, orchestrator: Arc<dyn Orchestrator>, clock: Arc<dyn Clock>) -> Arc<Services> {
-        Arc::new(Services {
-            store: self.metered.clone(),
-            blobs: self.blobs.clone(),
-            orchestrator,
-            transcriber: transcriber_for(&self.settings, self.blobs.clone(), None),
-            analyzer: analyzer_for(&self.settings),
-            settings: self.settings.clone(),
-            clock,
-            worker: "aws-pipeline-test".into(),
-        })
+    /// Services over this cloud, as a Lambda builds them at init.
+    fn services(&self, clock: Arc<dyn Clock>) -> Arc<Services> {
+        Services::builder(
+            self.settings.clone(),
+            "aws-pipeline-test",
+            self.metered.clone(),
+            self.blobs.clone(),
+        )
+        .transcriber(transcriber_for(&self.settings, self.blobs.clone(), None))
+        .analyzer(analyzer_for(&self.settings))
+        .media(Arc::new(SymphoniaProbe))
+        .clock(clock)
+        .build()
     }
 
     /// Services whose executions run in the in-process runner.
@@ -180,12 +186,9 @@ impl Cloud {
     /// at 1000× MarkFailed's 60 s would be 60 ms and a step's 900 s 0.9 s — under load a
     /// healthy task "times out" and the run fails for nothing (seen while writing these tests).
     /// 10× keeps 6 s and 90 s, and still shortens any retry delay (2 s → 0.2 s).
-    fn local(&self) -> (Arc<Services>, Arc<LocalOrchestrator>) {
+    fn local(&self) -> (Pipeline, Arc<LocalOrchestrator>) {
         let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(LOCAL_CLOCK_SPEEDUP));
-        let orchestrator = Arc::new(LocalOrchestrator::with_definition(STATE_MACHINE_ASL, clock.clone(), 4).unwrap());
-        let services = self.services(orchestrator.clone(), clock);
-        orchestrator.attach(&services);
-        (services, orchestrator)
+        local_pipeline(self.services(clock.clone()), clock).unwrap()
     }
 
     /// Puts an object as a user would (plain S3 client, no adapter).
@@ -255,8 +258,10 @@ impl Cloud {
     }
 
     /// Runs the ingest handler on one batch; the message ids it reports as failed.
-    async fn deliver(&self, services: &Services, messages: &[&Message]) -> Vec<String> {
-        let response = dispatch(services, "ingest", self.sqs_event(messages)).await.unwrap();
+    async fn deliver(&self, services: &Pipeline, messages: &[&Message]) -> Vec<String> {
+        let response = invoke(services, Function::Ingest, self.sqs_event(messages))
+            .await
+            .unwrap();
         response["batchItemFailures"]
             .as_array()
             .unwrap()
@@ -549,10 +554,9 @@ fn lambda_arn(function: &str) -> String {
 /// `infra/statemachine.asl.json` with its `${…FunctionArn}` variables resolved, as SAM does.
 fn deployed_definition() -> String {
     let mut text = STATE_MACHINE_ASL.to_string();
-    for function in FUNCTIONS {
-        if let Some(variable) = function.asl_variable {
-            text = text.replace(&format!("${{{variable}}}"), &lambda_arn(function.name));
-        }
+    for task in TaskFunction::ALL {
+        let variable = task.asl_variable();
+        text = text.replace(&format!("${{{variable}}}"), &lambda_arn(task.function().name()));
     }
     assert!(!text.contains("${"), "every variable is resolved");
     text
@@ -623,9 +627,9 @@ async fn moto_step_functions_runs_the_same_asl_to_the_same_outcomes_as_the_local
         .await
         .unwrap()
         .state_machine_arn;
-    let sfn_services = cloud.services(
+    let sfn_services = Pipeline::new(
+        cloud.services(Arc::new(SystemClock)),
         Arc::new(StepFunctionsOrchestrator::new(sfn.clone(), machine.clone())),
-        Arc::new(SystemClock),
     );
     let router = socket.serve(sfn_services.clone());
     println!(
@@ -673,7 +677,7 @@ async fn moto_step_functions_runs_the_same_asl_to_the_same_outcomes_as_the_local
         let execution_arn = moto_item.execution_arn.clone().expect("ingest recorded the execution");
         assert_eq!(
             execution_arn,
-            interview::orchestrator::stepfunctions::execution_arn(&machine, moto_item.run_id.as_str()).unwrap()
+            interview_aws::stepfunctions::execution_arn(&machine, moto_item.run_id.as_str()).unwrap()
         );
         let (moto_status, moto_error) = finished_execution(&sfn, &execution_arn).await;
         let moto_item = cloud.item(&moto_item.id).await;

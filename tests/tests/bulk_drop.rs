@@ -8,8 +8,8 @@
 
 use integration_tests::faults::{Backend, Env};
 use integration_tests::invariants::Report;
-use interview::domain::{ErrorKind, InterviewId, Status, Step};
-use interview::ports::ListQuery;
+use interview_core::domain::{ErrorKind, InterviewId, Status, Step};
+use interview_core::ports::ListQuery;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -2,20 +2,26 @@
 //! S3-shaped notifications, exactly as the drop folder and the Lambda would.
 
 use async_trait::async_trait;
-use interview::analysis::{AnalysisDoc, EvidenceDoc, LocalAnalyzer};
-use interview::asl::{Clock, ScaledClock};
-use interview::blobs::fs::FsBlobStore;
-use interview::config::Settings;
-use interview::domain::{ErrorKind, Interview, InterviewId, Status, Step};
-use interview::handlers::{dispatch, TaskInput};
-use interview::orchestrator::local::{LocalOrchestrator, STATE_MACHINE_ASL};
-use interview::ports::Analyzer;
-use interview::s3_event::{created_notification, removed_notification};
-use interview::services::{analyzer_for, transcriber_for, Services};
-use interview::store::metered::MeteredStore;
-use interview::store::sqlite::SqliteStore;
-use interview::transcript::Transcript;
-use interview::{ProviderError, TaskError};
+use integration_tests::invoke::invoke;
+use interview_analysis::analyzer_for;
+use interview_analysis::{AnalysisDoc, EvidenceDoc, LocalAnalyzer};
+use interview_asl::{Clock, ScaledClock};
+use interview_core::config::Settings;
+use interview_core::domain::{ErrorKind, Interview, InterviewId, Status, Step};
+use interview_core::ports::Analyzer;
+use interview_core::s3_event::{created_notification, removed_notification};
+use interview_core::services::Services;
+use interview_core::{ProviderError, TaskError};
+use interview_embedded::fs::FsBlobStore;
+use interview_embedded::local::LocalOrchestrator;
+use interview_embedded::local_pipeline;
+use interview_embedded::sqlite::SqliteStore;
+use interview_handlers::Deadline;
+use interview_handlers::{Function, Pipeline, TaskInput};
+use interview_speech::transcriber_for;
+use interview_speech::SymphoniaProbe;
+use interview_testkit::metered_store::MeteredStore;
+use interview_transcript::Transcript;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -24,7 +30,7 @@ const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../samples/bakery-sch
 
 struct Harness {
     _dir: tempfile::TempDir,
-    services: Arc<Services>,
+    services: Pipeline,
     orchestrator: Arc<LocalOrchestrator>,
     metered: Arc<MeteredStore>,
 }
@@ -36,20 +42,17 @@ fn harness_with(analyzer: Option<Arc<dyn Analyzer>>, tweak: impl FnOnce(&mut Set
     let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(1000.0));
     let sqlite = SqliteStore::open(&dir.path().join("items.sqlite")).unwrap();
     let metered = Arc::new(MeteredStore::new(Arc::new(sqlite)));
-    let orchestrator = Arc::new(LocalOrchestrator::with_definition(STATE_MACHINE_ASL, clock.clone(), 4).unwrap());
-    let blobs: Arc<dyn interview::ports::BlobStore> =
+    let blobs: Arc<dyn interview_core::ports::BlobStore> =
         Arc::new(FsBlobStore::new(&dir.path().join("blobs"), "local").unwrap());
-    let services = Arc::new(Services {
-        store: metered.clone(),
-        blobs: blobs.clone(),
-        orchestrator: orchestrator.clone(),
-        transcriber: transcriber_for(&settings, blobs.clone(), None),
-        analyzer: analyzer.unwrap_or_else(|| analyzer_for(&settings)),
-        settings,
-        clock,
-        worker: "test".into(),
-    });
-    orchestrator.attach(&services);
+    let transcriber = transcriber_for(&settings, blobs.clone(), None);
+    let analyzer = analyzer.unwrap_or_else(|| analyzer_for(&settings));
+    let services = Services::builder(settings, "test", metered.clone(), blobs)
+        .transcriber(transcriber)
+        .analyzer(analyzer)
+        .media(Arc::new(SymphoniaProbe))
+        .clock(clock.clone())
+        .build();
+    let (services, orchestrator) = local_pipeline(services, clock).unwrap();
     Harness {
         _dir: dir,
         services,
@@ -93,7 +96,7 @@ impl Harness {
     }
 
     async fn deliver(&self, bodies: &[String]) -> Vec<String> {
-        let response = dispatch(&self.services, "ingest", sqs(bodies)).await.unwrap();
+        let response = invoke(&self.services, Function::Ingest, sqs(bodies)).await.unwrap();
         response["batchItemFailures"]
             .as_array()
             .unwrap()
@@ -164,8 +167,8 @@ async fn a_transcript_upload_ends_ready_with_valid_artifacts_in_seven_writes() {
             .unwrap(),
     )
     .unwrap();
-    interview::analysis::validate_evidence(&transcript, &evidence).unwrap();
-    interview::analysis::validate_analysis(&evidence, &analysis).unwrap();
+    interview_analysis::validate_evidence(&transcript, &evidence).unwrap();
+    interview_analysis::validate_analysis(&evidence, &analysis).unwrap();
     let (_, writes, refused, _, _) = h.metered.counters.snapshot();
     println!("store writes for one interview: {writes} (refused: {refused})");
     assert_eq!(writes, 7, "ingest claim + begin/finish for each of three steps");
@@ -273,7 +276,7 @@ async fn a_malformed_message_fails_alone_and_leaves_no_trace() {
     let all = h
         .services
         .store
-        .list(&interview::ports::ListQuery {
+        .list(&interview_core::ports::ListQuery {
             include_deleted: true,
             ..Default::default()
         })
@@ -308,7 +311,9 @@ async fn odd_keys_are_handled_safely() {
 
 #[tokio::test]
 async fn a_recording_without_a_speech_engine_fails_with_what_to_do() {
-    let h = harness_with(None, |s| s.transcriber = interview::config::TranscriberChoice::None);
+    let h = harness_with(None, |s| {
+        s.transcriber = interview_core::config::TranscriberChoice::None
+    });
     // One second of 16 kHz 16-bit mono silence: a valid recording (ingest probes it).
     let mut wav = b"RIFF\x24\x7d\x00\x00WAVEfmt ".to_vec();
     wav.extend_from_slice(&[16, 0, 0, 0, 1, 0, 1, 0, 0x80, 0x3e, 0, 0, 0, 0x7d, 0, 0, 2, 0, 16, 0]);
@@ -432,13 +437,13 @@ async fn a_superseded_run_cannot_write_and_mark_failed_leaves_the_new_run_alone(
         interview_id: id.clone(),
         run_id: old_run.clone(),
     };
-    let err = interview::handlers::extract::handle(&h.services, stale.clone())
+    let err = interview_handlers::extract::handle(&h.services, stale.clone(), Deadline::NONE)
         .await
         .unwrap_err();
     assert!(matches!(err, TaskError::Superseded(_)), "{err:?}");
-    let out = dispatch(
+    let out = invoke(
         &h.services,
-        "mark-failed",
+        Function::MarkFailed,
         json!({ "interview_id": id, "run_id": old_run, "error": "ProviderError", "cause": "late" }),
     )
     .await
@@ -450,7 +455,7 @@ async fn a_superseded_run_cannot_write_and_mark_failed_leaves_the_new_run_alone(
 #[tokio::test]
 async fn the_backstop_records_a_timed_out_execution_but_never_reopens_a_ready_one() {
     let h = harness();
-    let mut stuck = interview::store::contract::sample_item("timed-out");
+    let mut stuck = interview_testkit::store_contract::sample_item("timed-out");
     stuck.status = Status::Processing;
     stuck.step = Step::Analyze;
     h.services.store.create(&stuck).await.unwrap();
@@ -462,7 +467,7 @@ async fn the_backstop_records_a_timed_out_execution_but_never_reopens_a_ready_on
             "detail": { "executionArn": h.services.orchestrator.execution_arn(&item.run_id), "name": item.run_id, "status": "TIMED_OUT" }
         })
     };
-    let out = dispatch(&h.services, "mark-failed", status_change(&stuck))
+    let out = invoke(&h.services, Function::MarkFailed, status_change(&stuck))
         .await
         .unwrap();
     assert_eq!(out["recorded"], true);
@@ -476,7 +481,7 @@ async fn the_backstop_records_a_timed_out_execution_but_never_reopens_a_ready_on
 
     let id = h.drop_file("uploads/acme/fine.vtt", &sample()).await;
     let ready = h.item(&id).await;
-    let out = dispatch(&h.services, "mark-failed", status_change(&ready))
+    let out = invoke(&h.services, Function::MarkFailed, status_change(&ready))
         .await
         .unwrap();
     assert_eq!(out["recorded"], false);
@@ -495,7 +500,7 @@ async fn the_sweeper_ends_stale_live_items_only() {
     });
     let now = h.services.now();
     let make = |tag: &str, status: Status, step: Step, age_secs: i64| {
-        let mut item = interview::store::contract::sample_item(tag);
+        let mut item = interview_testkit::store_contract::sample_item(tag);
         item.status = status;
         item.step = step;
         item.updated_at = now - chrono::Duration::seconds(age_secs);
@@ -509,7 +514,7 @@ async fn the_sweeper_ends_stale_live_items_only() {
     for item in [&stuck, &slow_transcribe, &old_transcribe, &fresh, &done] {
         h.services.store.create(item).await.unwrap();
     }
-    let report = interview::handlers::sweeper::sweep(&h.services, false).await.unwrap();
+    let report = interview_handlers::sweeper::sweep(&h.services, false).await.unwrap();
     let mut expected = vec![stuck.id.to_string(), old_transcribe.id.to_string()];
     expected.sort();
     let mut marked = report.stale_ids.clone();
@@ -528,7 +533,7 @@ async fn the_sweeper_ends_stale_live_items_only() {
         "transcribe has a longer threshold"
     );
     assert_eq!(h.item(&fresh.id).await.status, Status::Queued);
-    let again = interview::handlers::sweeper::sweep(&h.services, false).await.unwrap();
+    let again = interview_handlers::sweeper::sweep(&h.services, false).await.unwrap();
     assert_eq!(again.marked_stale, 0, "idempotent");
 }
 
@@ -571,7 +576,7 @@ async fn retry_resumes_at_the_failed_step_and_reuses_the_transcript() {
     let transcript_key = failed.artifacts.transcript.clone().unwrap();
 
     analyzer.up.store(true, Ordering::SeqCst);
-    let started = interview::handlers::retry::retry(&h.services, &id, false)
+    let started = interview_handlers::retry::retry(&h.services, &id, false)
         .await
         .unwrap()
         .unwrap();
@@ -587,11 +592,9 @@ async fn retry_resumes_at_the_failed_step_and_reuses_the_transcript() {
     assert_eq!(item.artifacts.transcript.as_deref(), Some(transcript_key.as_str()));
     assert!(item.error.is_none());
 
-    let again = interview::handlers::retry::retry(&h.services, &id, false)
-        .await
-        .unwrap();
+    let again = interview_handlers::retry::retry(&h.services, &id, false).await.unwrap();
     assert!(
-        matches!(again, Err(interview::handlers::retry::RetryRefused::NotFailed { .. })),
+        matches!(again, Err(interview_handlers::retry::RetryRefused::NotFailed { .. })),
         "{again:?}"
     );
 }
@@ -600,15 +603,13 @@ async fn retry_resumes_at_the_failed_step_and_reuses_the_transcript() {
 async fn retry_refuses_input_errors_unless_forced() {
     let h = harness();
     let id = h.drop_file("uploads/acme/empty.vtt", b"").await;
-    let refused = interview::handlers::retry::retry(&h.services, &id, false)
-        .await
-        .unwrap();
+    let refused = interview_handlers::retry::retry(&h.services, &id, false).await.unwrap();
     assert!(
-        matches!(refused, Err(interview::handlers::retry::RetryRefused::InputError(_))),
+        matches!(refused, Err(interview_handlers::retry::RetryRefused::InputError(_))),
         "{refused:?}"
     );
     let missing = InterviewId::for_object("local", "uploads/acme/never.vtt");
-    let refused = interview::handlers::retry::retry(&h.services, &missing, false)
+    let refused = interview_handlers::retry::retry(&h.services, &missing, false)
         .await
         .unwrap();
     assert!(refused.unwrap_err().to_string().contains("interviews list"));
@@ -623,11 +624,13 @@ async fn a_task_run_twice_after_its_step_finished_writes_nothing() {
         interview_id: id.clone(),
         run_id: ready.run_id.clone(),
     };
-    let out = interview::handlers::extract::handle(&h.services, input.clone())
+    let out = interview_handlers::extract::handle(&h.services, input.clone(), Deadline::NONE)
         .await
         .unwrap();
     assert!(out.reused);
-    let out = interview::handlers::analyze::handle(&h.services, input).await.unwrap();
+    let out = interview_handlers::analyze::handle(&h.services, input, Deadline::NONE)
+        .await
+        .unwrap();
     assert_eq!(out.count, u64::from(ready.counts.themes));
     assert_eq!(
         h.item(&id).await,

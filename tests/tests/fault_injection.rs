@@ -12,13 +12,15 @@ use integration_tests::faults::{
     Rule, StoreCall, StoreOp,
 };
 use integration_tests::invariants::{same_item, Report};
-use interview::domain::{ErrorKind, Interview, InterviewId, Status, Step};
-use interview::handlers::retry::{retry, RetryStarted};
-use interview::handlers::sweeper::sweep;
-use interview::handlers::transcribe::{Action, TranscribeInput};
-use interview::handlers::{analyze, dispatch, extract, transcribe, TaskInput};
-use interview::transcript::{Transcript, TranscriptFormat};
-use interview::TaskError;
+use integration_tests::invoke::invoke;
+use interview_core::domain::{ErrorKind, Interview, InterviewId, Status, Step};
+use interview_core::TaskError;
+use interview_handlers::retry::{retry, RetryStarted};
+use interview_handlers::sweeper::sweep;
+use interview_handlers::transcribe::{Action, TranscribeInput};
+use interview_handlers::Deadline;
+use interview_handlers::{analyze, extract, transcribe, Function, TaskInput};
+use interview_transcript::{Transcript, TranscriptFormat};
 use serde_json::json;
 use std::future::Future;
 use std::pin::Pin;
@@ -90,7 +92,7 @@ fn expect_attempts(item: &Interview, step: Step, want: u32, r: &mut Report) {
 /// Retries a failed interview with the faults gone and expects it to end ready.
 async fn retry_to_ready(env: &Env, id: &InterviewId, resumes_at: Step, r: &mut Report) -> Option<Interview> {
     env.clear_faults();
-    let started = retry(&env.services, id, false).await;
+    let started = retry(&env.pipeline, id, false).await;
     let ok = matches!(&started, Ok(Ok(RetryStarted { resumes_at: at, .. })) if *at == resumes_at);
     r.expect(ok, || {
         format!("{id}: retry should start a run resuming at {resumes_at}: {started:?}")
@@ -351,7 +353,7 @@ async fn silent_recording(b: Backend) -> Report {
     }
     let left = env.results(&id).await;
     r.expect(left.is_empty(), || format!("results written for it: {left:?}"));
-    let refused = retry(&env.services, &id, false).await;
+    let refused = retry(&env.pipeline, &id, false).await;
     r.expect(matches!(refused, Ok(Err(_))), || {
         format!("input errors are not retried: {refused:?}")
     });
@@ -541,16 +543,16 @@ async fn old_run_calls(env: &Env, old: &TaskInput, r: &mut Report) {
         task: old.clone(),
     };
     let (e, a, t) = tokio::join!(
-        extract::handle(s, old.clone()),
-        analyze::handle(s, old.clone()),
-        transcribe::handle(s, start)
+        extract::handle(s, old.clone(), Deadline::NONE),
+        analyze::handle(s, old.clone(), Deadline::NONE),
+        transcribe::handle(s, start, Deadline::NONE)
     );
     superseded("extract", &e, r);
     superseded("analyze", &a, r);
     superseded("transcribe", &t, r);
-    let marked = dispatch(
-        s,
-        "mark-failed",
+    let marked = invoke(
+        &env.pipeline,
+        Function::MarkFailed,
         json!({ "interview_id": old.interview_id, "run_id": old.run_id, "error": "ProviderError", "cause": "late" }),
     )
     .await;
@@ -584,10 +586,10 @@ async fn retry_sweeper_and_late_old_run(b: Backend) -> Report {
     let old = Env::run_input(&id, 1);
     // All at once: the retry claims run 2 while the sweeper sweeps and run 1's steps arrive late.
     let (retried, swept, e, a) = tokio::join!(
-        retry(&env.services, &id, false),
-        sweep(&env.services, false),
-        extract::handle(&env.services, old.clone()),
-        analyze::handle(&env.services, old.clone()),
+        retry(&env.pipeline, &id, false),
+        sweep(&env.pipeline, false),
+        extract::handle(&env.services, old.clone(), Deadline::NONE),
+        analyze::handle(&env.services, old.clone(), Deadline::NONE),
     );
     r.expect(
         matches!(&retried, Ok(Ok(s)) if s.run_id.number() == 2 && s.resumes_at == Step::Extract),
@@ -647,17 +649,17 @@ async fn zombie_of_a_swept_run(b: Backend) -> Report {
     let zombie = {
         let services = env.services.clone();
         let input = Env::run_input(&id, 1);
-        tokio::spawn(async move { extract::handle(&services, input).await })
+        tokio::spawn(async move { extract::handle(&services, input, Deadline::NONE).await })
     };
     held_zombie.reached(1).await;
     age_past(&env, &id, 30).await;
-    let swept = sweep(&env.services, false).await;
+    let swept = sweep(&env.pipeline, false).await;
     r.expect(swept.as_ref().is_ok_and(|s| s.marked_stale == 1), || {
         format!("sweep: {swept:?}")
     });
     env.wait_idle().await;
     expect_error(&env, &id, Step::Extract, ErrorKind::Stale, &mut r).await;
-    let retried = retry(&env.services, &id, false).await;
+    let retried = retry(&env.pipeline, &id, false).await;
     r.expect(matches!(&retried, Ok(Ok(s)) if s.run_id.number() == 2), || {
         format!("retry: {retried:?}")
     });
@@ -714,7 +716,7 @@ async fn bad_input(b: Backend, name: &'static str, body: Vec<u8>, at_ingest: boo
             }
         )
     });
-    let refused = retry(&env.services, &id, false).await;
+    let refused = retry(&env.pipeline, &id, false).await;
     r.expect(matches!(refused, Ok(Err(_))), || {
         format!("input errors are not retried: {refused:?}")
     });
@@ -836,7 +838,7 @@ async fn stop_and_expect_backstop(env: &Env, id: &InterviewId, step: Step, r: &m
     let live = env.item(id).await.expect("item");
     r.expect(live.status == Status::Processing, || format!("status {}", live.status));
     let arn = live.execution_arn.clone().unwrap_or_default();
-    use interview::ports::Orchestrator;
+    use interview_core::ports::Orchestrator;
     env.orchestrator
         .stop(&arn, "OperatorStop", "stopped by the test")
         .await

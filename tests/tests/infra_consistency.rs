@@ -1,6 +1,6 @@
-//! The deployable pieces agree with each other: `interview::handlers::FUNCTIONS`, the crates under
+//! The deployable pieces agree with each other: `interview_handlers::Function::ALL`, the crates under
 //! `functions/`, the SAM template `infra/template.yaml` and the state machine
-//! `infra/statemachine.asl.json`, and the environment variables `shared/src/config.rs` reads.
+//! `infra/statemachine.asl.json`, and the environment variables `shared/core/src/config.rs` reads.
 //! Each test gathers every problem it finds and fails with the whole list, each entry saying
 //! what is missing where.
 
@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use interview::handlers::{FunctionSpec, FUNCTIONS};
+use interview_handlers::Function;
 use serde_json::Value;
 
 const TEMPLATE: &str = "infra/template.yaml";
@@ -99,8 +99,8 @@ fn assert_no_problems(what: &str, problems: Vec<String>) {
     );
 }
 
-fn spec_for_variable(variable: &str) -> Option<&'static FunctionSpec> {
-    FUNCTIONS.iter().find(|f| f.asl_variable == Some(variable))
+fn spec_for_variable(variable: &str) -> Option<Function> {
+    Function::ALL.into_iter().find(|f| f.asl_variable() == Some(variable))
 }
 
 #[test]
@@ -134,7 +134,7 @@ fn asl_placeholders_are_substituted_with_the_arns_of_the_functions_that_declare_
     for variable in &used {
         let Some(spec) = spec_for_variable(variable) else {
             problems.push(format!(
-                "{ASL} uses ${{{variable}}}, but no entry of interview::handlers::FUNCTIONS has asl_variable {variable:?}"
+                "{ASL} uses ${{{variable}}}, but no entry of interview_handlers::Function::ALL has asl_variable {variable:?}"
             ));
             continue;
         };
@@ -143,18 +143,18 @@ fn asl_placeholders_are_substituted_with_the_arns_of_the_functions_that_declare_
                 "{ASL} uses ${{{variable}}}, but {machine_id}.DefinitionSubstitutions has no key {variable}"
             )),
             Some(value) => match get_att(value) {
-                Some((resource, attribute)) if resource == spec.resource && attribute == "Arn" => {}
+                Some((resource, attribute)) if resource == spec.resource() && attribute == "Arn" => {}
                 _ => problems.push(format!(
                     "{machine_id}.DefinitionSubstitutions.{variable} is {value}; expected !GetAtt {}.Arn",
-                    spec.resource
+                    spec.resource()
                 )),
             },
         }
-        match resources(&template).get(spec.resource) {
+        match resources(&template).get(spec.resource()) {
             Some(r) if r["Type"] == "AWS::Serverless::Function" => {}
             _ => problems.push(format!(
                 "${{{variable}}} names {}, which is not an AWS::Serverless::Function in {TEMPLATE}",
-                spec.resource
+                spec.resource()
             )),
         }
     }
@@ -165,27 +165,27 @@ fn asl_placeholders_are_substituted_with_the_arns_of_the_functions_that_declare_
             ));
         }
     }
-    for spec in FUNCTIONS.iter() {
-        if let Some(variable) = spec.asl_variable {
+    for spec in Function::ALL.into_iter() {
+        if let Some(variable) = spec.asl_variable() {
             if !used.contains(variable) {
                 problems.push(format!(
-                    "FUNCTIONS says {} is called by the state machine as ${{{variable}}}, but {ASL} never uses it",
-                    spec.name
+                    "Function::ALL says {} is called by the state machine as ${{{variable}}}, but {ASL} never uses it",
+                    spec.name()
                 ));
             }
         }
     }
-    assert_no_problems("ASL placeholders vs DefinitionSubstitutions vs FUNCTIONS", problems);
+    assert_no_problems("ASL placeholders vs DefinitionSubstitutions vs Function::ALL", problems);
 }
 
 #[test]
 fn the_state_machine_role_may_invoke_exactly_the_functions_it_calls() {
     let template = template();
     let (machine_id, machine) = the_state_machine(&template);
-    let expected: BTreeSet<String> = FUNCTIONS
-        .iter()
-        .filter(|f| f.asl_variable.is_some())
-        .map(|f| f.resource.to_string())
+    let expected: BTreeSet<String> = Function::ALL
+        .into_iter()
+        .filter(|f| f.asl_variable().is_some())
+        .map(|f| f.resource().to_string())
         .collect();
 
     let role_id = get_att(&machine["Properties"]["Role"])
@@ -254,73 +254,84 @@ fn every_listed_function_has_a_crate_and_a_sam_function_built_from_it() {
     let workspace = fs::read_to_string(root.join("Cargo.toml")).expect("read the workspace Cargo.toml");
     let mut problems = Vec::new();
 
-    for spec in FUNCTIONS.iter() {
-        let manifest_path = root.join("functions").join(spec.name).join("Cargo.toml");
+    for spec in Function::ALL.into_iter() {
+        let manifest_path = root.join("functions").join(spec.name()).join("Cargo.toml");
         match fs::read_to_string(&manifest_path) {
-            Err(_) => problems.push(format!("{}: functions/{}/Cargo.toml is missing", spec.name, spec.name)),
+            Err(_) => problems.push(format!(
+                "{}: functions/{}/Cargo.toml is missing",
+                spec.name(),
+                spec.name()
+            )),
             Ok(manifest) => match package_name(&manifest) {
-                Some(name) if name == spec.name => {}
+                Some(name) if name == spec.name() => {}
                 other => problems.push(format!(
                     "functions/{}/Cargo.toml: package name is {other:?}; the binary SAM builds is {:?}",
-                    spec.name, spec.name
+                    spec.name(),
+                    spec.name()
                 )),
             },
         }
-        if !workspace.contains(&format!("\"functions/{}\"", spec.name)) {
+        if !workspace.contains(&format!("\"functions/{}\"", spec.name())) {
             problems.push(format!(
                 "the workspace Cargo.toml does not list \"functions/{}\" as a member (cargo lambda build --bin {} runs at the workspace root)",
-                spec.name, spec.name
+                spec.name(), spec.name()
             ));
         }
 
-        let Some(resource) = resources(&template).get(spec.resource) else {
+        let Some(resource) = resources(&template).get(spec.resource()) else {
             problems.push(format!(
                 "{TEMPLATE} has no resource {} (for function {})",
-                spec.resource, spec.name
+                spec.resource(),
+                spec.name()
             ));
             continue;
         };
         if resource["Type"] != "AWS::Serverless::Function" {
             problems.push(format!(
                 "{}: Type is {}; expected AWS::Serverless::Function",
-                spec.resource, resource["Type"]
+                spec.resource(),
+                resource["Type"]
             ));
         }
         let metadata = &resource["Metadata"];
         if metadata["BuildMethod"] != "rust-cargolambda" {
             problems.push(format!(
                 "{}: Metadata.BuildMethod is {}; expected rust-cargolambda",
-                spec.resource, metadata["BuildMethod"]
+                spec.resource(),
+                metadata["BuildMethod"]
             ));
         }
-        if metadata["BuildProperties"]["Binary"] != spec.name {
+        if metadata["BuildProperties"]["Binary"] != spec.name() {
             problems.push(format!(
                 "{}: Metadata.BuildProperties.Binary is {}; expected {:?} (the crate functions/{})",
-                spec.resource, metadata["BuildProperties"]["Binary"], spec.name, spec.name
+                spec.resource(),
+                metadata["BuildProperties"]["Binary"],
+                spec.name(),
+                spec.name()
             ));
         }
         match function_property(&template, resource, "CodeUri").and_then(Value::as_str) {
-            None => problems.push(format!("{}: no CodeUri (directly or in Globals)", spec.resource)),
+            None => problems.push(format!("{}: no CodeUri (directly or in Globals)", spec.resource())),
             Some(code_uri) => {
                 let dir = root.join("infra").join(code_uri);
                 let is_root = dir.canonicalize().ok() == root.canonicalize().ok();
                 if !is_root {
                     problems.push(format!(
                         "{}: CodeUri {code_uri:?} (relative to infra/) is not the workspace root",
-                        spec.resource
+                        spec.resource()
                     ));
                 }
             }
         }
     }
-    assert_no_problems("FUNCTIONS vs crates vs SAM functions", problems);
+    assert_no_problems("Function::ALL vs crates vs SAM functions", problems);
 }
 
 #[test]
 fn every_function_crate_and_sam_function_is_listed() {
     let template = template();
-    let listed_names: BTreeSet<&str> = FUNCTIONS.iter().map(|f| f.name).collect();
-    let listed_resources: BTreeSet<&str> = FUNCTIONS.iter().map(|f| f.resource).collect();
+    let listed_names: BTreeSet<&str> = Function::ALL.into_iter().map(|f| f.name()).collect();
+    let listed_resources: BTreeSet<&str> = Function::ALL.into_iter().map(|f| f.resource()).collect();
     let mut problems = Vec::new();
 
     let functions_dir = repo_root().join("functions");
@@ -332,25 +343,28 @@ fn every_function_crate_and_sam_function_is_listed() {
         }
         let name = entry.file_name().to_string_lossy().into_owned();
         if !listed_names.contains(name.as_str()) {
-            problems.push(format!("functions/{name} is not in interview::handlers::FUNCTIONS"));
+            problems.push(format!("functions/{name} is not in interview_handlers::Function::ALL"));
         }
     }
     for (id, _) in resources_of_type(&template, "AWS::Serverless::Function") {
         if !listed_resources.contains(id.as_str()) {
             problems.push(format!(
-                "{TEMPLATE} defines AWS::Serverless::Function {id}, which is not in interview::handlers::FUNCTIONS"
+                "{TEMPLATE} defines AWS::Serverless::Function {id}, which is not in interview_handlers::Function::ALL"
             ));
         }
     }
     let mut seen = HashMap::new();
-    for spec in FUNCTIONS.iter() {
-        for key in [spec.name, spec.resource] {
-            if let Some(previous) = seen.insert(key, spec.name) {
-                problems.push(format!("FUNCTIONS lists {key:?} twice ({previous} and {})", spec.name));
+    for spec in Function::ALL.into_iter() {
+        for key in [spec.name(), spec.resource()] {
+            if let Some(previous) = seen.insert(key, spec.name()) {
+                problems.push(format!(
+                    "FUNCTIONS lists {key:?} twice ({previous} and {})",
+                    spec.name()
+                ));
             }
         }
     }
-    assert_no_problems("functions/ and template vs FUNCTIONS", problems);
+    assert_no_problems("functions/ and template vs Function::ALL", problems);
 }
 
 #[test]
@@ -441,28 +455,31 @@ fn every_function_runs_on_arm64_provided_al2023_with_its_environment() {
         "RUST_LOG",
     ];
 
-    for spec in FUNCTIONS.iter() {
-        let Some(resource) = resources(&template).get(spec.resource) else {
-            problems.push(format!("{TEMPLATE} has no resource {}", spec.resource));
+    for spec in Function::ALL.into_iter() {
+        let Some(resource) = resources(&template).get(spec.resource()) else {
+            problems.push(format!("{TEMPLATE} has no resource {}", spec.resource()));
             continue;
         };
         let architectures = function_property(&template, resource, "Architectures");
         if architectures != Some(&serde_json::json!(["arm64"])) {
             problems.push(format!(
                 "{}: Architectures is {architectures:?} (resource or Globals); expected [arm64]",
-                spec.resource
+                spec.resource()
             ));
         }
         let runtime = function_property(&template, resource, "Runtime");
         if runtime.and_then(Value::as_str) != Some("provided.al2023") {
             problems.push(format!(
                 "{}: Runtime is {runtime:?} (resource or Globals); expected provided.al2023",
-                spec.resource
+                spec.resource()
             ));
         }
         let handler = function_property(&template, resource, "Handler");
         if handler.and_then(Value::as_str) != Some("bootstrap") {
-            problems.push(format!("{}: Handler is {handler:?}; expected bootstrap", spec.resource));
+            problems.push(format!(
+                "{}: Handler is {handler:?}; expected bootstrap",
+                spec.resource()
+            ));
         }
 
         let mut variables = BTreeSet::new();
@@ -472,15 +489,15 @@ fn every_function_runs_on_arm64_provided_al2023_with_its_environment() {
             }
         }
         let mut wanted: Vec<&str> = common.to_vec();
-        if matches!(spec.name, "ingest" | "sweeper") {
+        if matches!(spec.name(), "ingest" | "sweeper") {
             wanted.push("STATE_MACHINE_ARN");
         }
-        if spec.name == "transcribe" {
+        if spec.name() == "transcribe" {
             wanted.push("TRANSCRIBE_DATA_ACCESS_ROLE_ARN");
         }
         for name in wanted {
             if !variables.contains(name) {
-                problems.push(format!("{}: environment variable {name} is not set", spec.resource));
+                problems.push(format!("{}: environment variable {name} is not set", spec.resource()));
             }
         }
     }
@@ -506,14 +523,14 @@ fn template_variables(template: &Value) -> BTreeMap<String, Vec<String>> {
 #[test]
 fn every_variable_the_template_sets_is_one_the_settings_read() {
     let template = template();
-    let config = fs::read_to_string(repo_root().join("shared/src/config.rs")).expect("shared/src/config.rs");
+    let config = fs::read_to_string(repo_root().join("shared/core/src/config.rs")).expect("shared/core/src/config.rs");
     // Read outside `Settings`: the log filter.
     let elsewhere = ["RUST_LOG"];
     let mut problems = Vec::new();
     for (name, places) in template_variables(&template) {
         if !elsewhere.contains(&name.as_str()) && !config.contains(&format!("\"{name}\"")) {
             problems.push(format!(
-                "{} set {name}, which shared/src/config.rs never reads (a typo, or a setting that was removed?)",
+                "{} set {name}, which shared/core/src/config.rs never reads (a typo, or a setting that was removed?)",
                 places.join(", ")
             ));
         }

@@ -8,12 +8,12 @@ use integration_tests::faults::{
     Rule,
 };
 use integration_tests::invariants::Report;
-use interview::domain::{ErrorKind, InterviewId, Status, Step};
-use interview::handlers::retry::{retry, RetryRefused};
-use interview::handlers::sweeper::sweep;
-use interview::ports::ListQuery;
-use interview::store::contract::sample_item;
-use interview::transcript::{Segment, Transcript, TranscriptFormat};
+use interview_core::domain::{ErrorKind, InterviewId, Status, Step};
+use interview_core::ports::ListQuery;
+use interview_handlers::retry::{retry, RetryRefused};
+use interview_handlers::sweeper::sweep;
+use interview_testkit::store_contract::sample_item;
+use interview_transcript::{Segment, Transcript, TranscriptFormat};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -114,7 +114,7 @@ async fn expect_no_words_error(env: &Env, id: &InterviewId, what: &str) -> Strin
     // A retry cannot add words, so a plain retry is refused as for any input error.
     assert!(
         matches!(
-            retry(&env.services, id, false).await,
+            retry(&env.pipeline, id, false).await,
             Ok(Err(RetryRefused::InputError(_)))
         ),
         "{what}"
@@ -226,7 +226,7 @@ async fn a_transcript_file_with_no_words_ends_in_an_input_error() {
 async fn dry_sweep_cost(env: &Env) -> (u64, u64, u64, u64, Duration) {
     let (r0, w0, _, q0, i0) = env.metered.counters.snapshot();
     let started = Instant::now();
-    let report = sweep(&env.services, true).await.unwrap();
+    let report = sweep(&env.pipeline, true).await.unwrap();
     let took = started.elapsed();
     let (r1, w1, _, q1, i1) = env.metered.counters.snapshot();
     assert_eq!(report.stale_ids.len(), 6, "{report:?}");
@@ -302,7 +302,7 @@ async fn the_sweep_reads_only_live_items_however_many_have_ended() {
     );
 
     let (r0, w0, _, q0, i0) = env.metered.counters.snapshot();
-    let report = sweep(&env.services, false).await.unwrap();
+    let report = sweep(&env.pipeline, false).await.unwrap();
     let (r1, w1, _, q1, i1) = env.metered.counters.snapshot();
     assert_eq!(report.marked_stale, 6);
     assert_eq!(

@@ -1,5 +1,5 @@
 //! Recordings in the pipeline:
-//! - media intake at ingest (real duration from the headers, Amazon Transcribe's and the
+//! - media intake in the transcribe step (real duration from the headers, Amazon Transcribe's and the
 //!   configured limits, damaged files) ending in clear `kind=input` errors;
 //! - the Transcribe poll loop of the real ASL (Wait → check → Choice) on the embedded runner
 //!   with a scripted engine: in progress twice then completed, a failed job, and a job that
@@ -8,20 +8,25 @@
 //!   does not write output: the test puts a real-shaped output document where the job would).
 
 use async_trait::async_trait;
-use interview::asl::{Clock, ScaledClock};
-use interview::blobs::fs::FsBlobStore;
-use interview::blobs::s3::S3BlobStore;
-use interview::config::{Settings, TranscriberChoice};
-use interview::domain::{ErrorKind, Interview, InterviewId, RunId, Status, Step};
-use interview::handlers::dispatch;
-use interview::orchestrator::local::{LocalOrchestrator, STATE_MACHINE_ASL};
-use interview::ports::{BlobStore, Transcriber, TranscriptionRequest, TranscriptionState};
-use interview::s3_event::created_notification;
-use interview::services::{analyzer_for, transcriber_for, Services};
-use interview::store::sqlite::SqliteStore;
-use interview::transcriber::amazon::{AmazonTranscriber, TranscribeOptions};
-use interview::transcript::{Segment, Transcript, TranscriptFormat};
-use interview::ProviderError;
+use integration_tests::invoke::invoke;
+use interview_analysis::analyzer_for;
+use interview_asl::{Clock, ScaledClock};
+use interview_aws::s3::S3BlobStore;
+use interview_core::config::{Settings, TranscriberChoice};
+use interview_core::domain::{ErrorKind, Interview, InterviewId, RunId, Status, Step};
+use interview_core::ports::{BlobStore, Transcriber, TranscriptionRequest, TranscriptionState};
+use interview_core::s3_event::created_notification;
+use interview_core::services::Services;
+use interview_core::ProviderError;
+use interview_embedded::fs::FsBlobStore;
+use interview_embedded::local::LocalOrchestrator;
+use interview_embedded::local_pipeline;
+use interview_embedded::sqlite::SqliteStore;
+use interview_handlers::{Function, Pipeline};
+use interview_speech::amazon::{AmazonTranscriber, TranscribeOptions};
+use interview_speech::transcriber_for;
+use interview_speech::SymphoniaProbe;
+use interview_transcript::{Segment, Transcript, TranscriptFormat};
 use serde_json::json;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -138,7 +143,7 @@ impl Transcriber for Scripted {
 
 struct Harness {
     _dir: tempfile::TempDir,
-    services: Arc<Services>,
+    services: Pipeline,
     orchestrator: Arc<LocalOrchestrator>,
 }
 
@@ -146,19 +151,17 @@ fn harness(engine: Option<Arc<dyn Transcriber>>, clock: Arc<dyn Clock>, tweak: i
     let dir = tempfile::tempdir().unwrap();
     let mut settings = Settings::embedded(dir.path());
     tweak(&mut settings);
-    let orchestrator = Arc::new(LocalOrchestrator::with_definition(STATE_MACHINE_ASL, clock.clone(), 4).unwrap());
     let blobs: Arc<dyn BlobStore> = Arc::new(FsBlobStore::new(&dir.path().join("blobs"), "local").unwrap());
-    let services = Arc::new(Services {
-        store: Arc::new(SqliteStore::open(&dir.path().join("items.sqlite")).unwrap()),
-        blobs: blobs.clone(),
-        orchestrator: orchestrator.clone(),
-        transcriber: engine.unwrap_or_else(|| transcriber_for(&settings, blobs, None)),
-        analyzer: analyzer_for(&settings),
-        settings,
-        clock,
-        worker: "test".into(),
-    });
-    orchestrator.attach(&services);
+    let transcriber = engine.unwrap_or_else(|| transcriber_for(&settings, blobs.clone(), None));
+    let analyzer = analyzer_for(&settings);
+    let store = Arc::new(SqliteStore::open(&dir.path().join("items.sqlite")).unwrap());
+    let services = Services::builder(settings, "test", store, blobs)
+        .transcriber(transcriber)
+        .analyzer(analyzer)
+        .media(Arc::new(SymphoniaProbe))
+        .clock(clock.clone())
+        .build();
+    let (services, orchestrator) = local_pipeline(services, clock).unwrap();
     Harness {
         _dir: dir,
         services,
@@ -180,7 +183,7 @@ impl Harness {
             .unwrap();
         let event = created_notification("local", key, &meta.etag, meta.size, "0000000000000001");
         let sqs = json!({ "Records": [{ "messageId": "m0", "body": event, "eventSource": "aws:sqs" }] });
-        let response = dispatch(&self.services, "ingest", sqs).await.unwrap();
+        let response = invoke(&self.services, Function::Ingest, sqs).await.unwrap();
         assert_eq!(response["batchItemFailures"], json!([]), "ingest accepted the message");
         self.orchestrator.wait_idle().await;
         let id = InterviewId::for_object("local", key);
@@ -291,7 +294,7 @@ async fn a_check_delivered_again_after_the_transcript_was_stored_asks_the_engine
     assert_eq!(item.status, Status::Ready, "{:?}", item.error);
     let calls_before = engine.calls().len();
     let task = json!({ "action": "check", "interview_id": item.id, "run_id": item.run_id });
-    let answer = dispatch(&h.services, "transcribe", task)
+    let answer = invoke(&h.services, Function::Transcribe, task)
         .await
         .expect("answered from the item");
     assert_eq!(
@@ -314,10 +317,13 @@ async fn rejected(h: &Harness, key: &str, body: &[u8]) -> String {
         (Status::Error, ErrorKind::Input, Step::Transcribe, false),
         "{key}"
     );
-    assert!(
-        item.execution_arn.is_none(),
-        "{key}: no execution for an unusable upload"
-    );
+    // A recording's headers are read in the transcribe step (one interview per invocation),
+    // not in ingest's batch, so a recording refused for its headers had an execution: its
+    // first attempt must refuse it, never a retry.
+    if item.execution_arn.is_some() {
+        let attempts = item.steps.get(&Step::Transcribe).map(|s| s.attempts);
+        assert_eq!(attempts, Some(1), "{key}: refused in the first attempt, not retried");
+    }
     err.message
 }
 
@@ -384,7 +390,7 @@ async fn a_damaged_recording_is_an_input_error_naming_the_problem() {
 
 // ---- Amazon Transcribe against moto ----
 
-const OUTPUT: &str = include_str!("../../shared/tests/fixtures/transcribe-two-speakers.json");
+const OUTPUT: &str = include_str!("../../shared/transcript/tests/fixtures/transcribe-two-speakers.json");
 
 async fn moto_transcriber() -> (
     AmazonTranscriber,

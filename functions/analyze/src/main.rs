@@ -1,7 +1,24 @@
-//! The `analyze` Lambda function. All logic lives in `interview::handlers`; this shell only
-//! starts the runtime, so the local runner and tests call exactly the same code.
+//! The `analyze` Lambda function: analyses the evidence for the state machine. The logic lives in
+//! `interview_handlers::analyze`; this shell builds the store, the bucket and the analyzer once.
+
+use interview_analysis::analyzer_for;
+use interview_core::services::Services;
+use interview_handlers::{analyze, Function, TaskInput};
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+
+const FUNCTION: Function = Function::Analyze;
 
 #[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
-    interview::lambda::run_function("analyze").await
+async fn main() -> Result<(), Error> {
+    let settings = interview_runtime::init(FUNCTION)?;
+    let stores = interview_runtime::connect(&settings).await?;
+    let analyzer = analyzer_for(&settings);
+    let services = Services::builder(settings, FUNCTION.name(), stores.store.clone(), stores.blobs.clone())
+        .analyzer(analyzer)
+        .build();
+    lambda_runtime::run(service_fn(|event: LambdaEvent<TaskInput>| {
+        let services = &services;
+        async move { analyze::handle(services, event.payload, interview_runtime::deadline(&event.context)).await }
+    }))
+    .await
 }

@@ -1,0 +1,40 @@
+//! Evidence extraction and analysis: the result schemas, their validation, and the analyzers.
+//!
+//! [`LocalAnalyzer`] is the deterministic analyzer of the embedded default: cue lexicons find
+//! evidence, TF-IDF clustering finds themes, and everything it writes is extractive (quotes
+//! are verbatim slices of transcript segments), so it passes [`validate_evidence`] and
+//! [`validate_analysis`] by construction. [`BedrockAnalyzer`] asks a model on Amazon Bedrock
+//! for the same documents (structured tool output, chunked for long transcripts) and checks
+//! every answer the same way. [`render_analysis`] turns the documents into a report for people.
+
+pub mod bedrock;
+pub mod chunk;
+mod extract;
+mod lexicon;
+mod local;
+mod render;
+mod report;
+mod text;
+mod themes;
+
+pub use bedrock::{BedrockAnalyzer, BedrockOptions};
+pub use interview_core::analysis::*;
+pub use local::LocalAnalyzer;
+pub use render::render_analysis;
+
+use interview_core::config::{AnalyzerChoice, Settings};
+use interview_core::ports::Analyzer;
+use interview_core::{config, error, ports};
+use interview_transcript as transcript;
+use std::sync::Arc;
+
+/// The analyzer the settings ask for.
+pub fn analyzer_for(settings: &Settings) -> Arc<dyn Analyzer> {
+    match settings.analyzer {
+        AnalyzerChoice::Local => Arc::new(LocalAnalyzer),
+        AnalyzerChoice::Bedrock => Arc::new(BedrockAnalyzer::new(BedrockOptions::from_settings(settings))),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,14 @@
+//! The domain: ids, the item, statuses and steps, the transition table, and the one
+//! read-modify-write path every item change goes through.
+
+pub mod ids;
+pub mod item;
+pub mod status;
+pub mod update;
+
+pub use ids::{InterviewId, RunId};
+pub use item::{
+    ArtifactName, Artifacts, Counts, ErrorKind, Interview, ItemError, Source, SourceKind, StepRecord,
+    ITEM_SCHEMA_VERSION, LIVE_SHARDS,
+};
+pub use status::{allowed, check_transition, Status, Step, TransitionError};

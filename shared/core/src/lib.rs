@@ -1,0 +1,26 @@
+//! The interview domain and the ports: what every other crate of the pipeline builds on.
+//!
+//! - [`domain`]: the item (one per interview, the only source of truth), its ids, statuses,
+//!   steps and the one table of allowed transitions.
+//! - [`error`]: the errors a task can end with; their names are the state machine's
+//!   Retry/Catch names.
+//! - [`analysis`]: the result documents (`evidence.json`, `analysis.json`) and their validation.
+//! - [`ports`]: the traits the handlers speak to; the adapters live in `interview-aws` and
+//!   `interview-embedded`, the providers in `interview-speech` and `interview-analysis`.
+//! - [`services`]: the set of adapters one process works with, and the one way to build it.
+//! - [`config`]: settings from the environment; [`s3_event`]: S3 notifications decoded.
+#![warn(missing_docs)]
+
+pub mod analysis;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod ports;
+pub mod s3_event;
+pub mod services;
+pub mod telemetry;
+
+pub use error::{BlobError, OrchestratorError, ProviderError, StoreError, TaskError};
+pub use interview_asl::{Clock, ScaledClock, SystemClock};
+
+use interview_transcript as transcript;

@@ -1,0 +1,89 @@
+//! The embedded backend: the ports' adapters for one machine, with no cloud and no
+//! credentials. A data directory holds the item table (SQLite, `items.sqlite`) and the bucket
+//! (a folder, `blobs/`); the state machine deployed to Step Functions runs in-process
+//! ([`local::LocalOrchestrator`]), its tasks mapped to the same typed handlers the Lambdas run
+//! ([`tasks::HandlerInvoker`]).
+#![warn(missing_docs)]
+
+pub mod fs;
+pub mod local;
+pub mod sqlite;
+pub mod tasks;
+
+use interview_asl as asl;
+use interview_core::{domain, error, ports, services};
+
+use interview_asl::Clock;
+use interview_core::config::{Backend, LocalExecutions, Settings};
+use interview_core::services::{BuildError, Services};
+use interview_handlers::Pipeline;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The stores under one data directory.
+pub struct Embedded {
+    /// The item table.
+    pub store: Arc<sqlite::SqliteStore>,
+    /// The bucket.
+    pub blobs: Arc<fs::FsBlobStore>,
+    /// The data directory.
+    pub data_dir: PathBuf,
+}
+
+impl Embedded {
+    /// Opens (creating if needed) the store and the bucket of the data dir the settings name.
+    pub fn open(settings: &Settings) -> Result<Self, BuildError> {
+        let Backend::Embedded { data_dir } = &settings.backend else {
+            return Err(BuildError(
+                "the embedded backend needs INTERVIEWS_BACKEND=embedded".into(),
+            ));
+        };
+        let store = sqlite::SqliteStore::open(&data_dir.join("items.sqlite")).map_err(|e| BuildError(e.to_string()))?;
+        let blobs = fs::FsBlobStore::new(&data_dir.join("blobs"), "local").map_err(|e| BuildError(e.to_string()))?;
+        Ok(Self {
+            store: Arc::new(store),
+            blobs: Arc::new(blobs),
+            data_dir: data_dir.clone(),
+        })
+    }
+}
+
+/// The whole pipeline on one machine: `services` run by a local orchestrator executing the
+/// deployed state machine with their handlers (or only recording executions, in manual mode).
+/// Returns the orchestrator too, so callers can wait for executions.
+pub fn local_pipeline(
+    services: Arc<Services>,
+    clock: Arc<dyn Clock>,
+) -> Result<(Pipeline, Arc<local::LocalOrchestrator>), BuildError> {
+    let orchestrator = Arc::new(match services.settings.local_executions {
+        LocalExecutions::Manual => local::LocalOrchestrator::recording_only(),
+        LocalExecutions::Run => {
+            let definition = local::local_definition().map_err(|e| BuildError(e.to_string()))?;
+            let invoker = Arc::new(tasks::HandlerInvoker::new(services.clone()));
+            local::LocalOrchestrator::new(definition, invoker, clock, services.settings.local_concurrency)
+        }
+    });
+    Ok((Pipeline::new(services, orchestrator.clone()), orchestrator))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::TaskError;
+
+    /// The state machine retries exactly the errors the handlers call transient: a retried
+    /// deterministic failure wastes time and money, an unretried transient one fails a run.
+    #[test]
+    fn the_state_machine_retries_exactly_the_transient_task_errors() {
+        let definition = local::local_definition().expect("the deployed definition loads");
+        let retried = definition.retried_error_names();
+        for name in TaskError::NAMES {
+            let transient = TaskError::from_name(name, "").is_transient();
+            assert_eq!(
+                retried.contains(name),
+                transient,
+                "{name}: retried by the state machine exactly when the handlers call it transient"
+            );
+        }
+    }
+}

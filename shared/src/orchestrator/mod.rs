@@ -1,4 +1,0 @@
-//! Orchestrators: Step Functions and the in-process ASL runner.
-
-pub mod local;
-pub mod stepfunctions;

@@ -1,0 +1,229 @@
+//! Transcripts: the canonical model and the input formats parsed into it.
+//!
+//! A transcript upload skips speech recognition: [`parse_transcript`] reads Amazon Transcribe
+//! output, WebVTT, SRT, plain `Speaker: text` files and the project's own transcript.json into
+//! one [`Transcript`]. Every error names the format and, for line-based formats, the line, so
+//! the interview's error message tells a person what to fix.
+//!
+//! What every reader guarantees: segments have text, finite non-negative times with
+//! `end >= start`, and are sorted by start (stably, so equal starts keep file order).
+
+mod amazon;
+mod canonical;
+mod detect;
+mod markup;
+mod model;
+mod plain;
+mod speaker;
+mod srt;
+mod time;
+mod webvtt;
+
+pub mod media;
+
+pub use detect::{detect_format, is_transcript_name};
+pub use model::*;
+pub use speaker::is_speaker_name;
+
+use detect::Classified;
+
+/// Why a transcript could not be read: the format it was read as, where, and what was wrong.
+///
+/// Displays as `WebVTT, line 12: expected a cue timing …` or, for JSON and whole-file
+/// problems, `Amazon Transcribe JSON: results.items[3].start_time is not a number: `abc``.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}{}: {message}", .format.label(), .line.map(|n| format!(", line {n}")).unwrap_or_default())]
+pub struct ParseError {
+    /// The format the file was read as.
+    pub format: TranscriptFormat,
+    /// The 1-based line the problem is on, when the format is line-based.
+    pub line: Option<usize>,
+    /// What is wrong, for a person to act on.
+    pub message: String,
+    /// The file was read but holds no words at all (empty, or only cues, lines or segments
+    /// without text): an upload with nothing to analyse rather than a malformed one.
+    pub no_text: bool,
+}
+
+impl ParseError {
+    /// An error about the file as a whole or a JSON path.
+    pub(crate) fn new(format: TranscriptFormat, message: impl Into<String>) -> Self {
+        Self {
+            format,
+            line: None,
+            message: message.into(),
+            no_text: false,
+        }
+    }
+
+    /// An error on one line.
+    pub(crate) fn at(format: TranscriptFormat, line: usize, message: impl Into<String>) -> Self {
+        Self {
+            format,
+            line: Some(line),
+            message: message.into(),
+            no_text: false,
+        }
+    }
+
+    /// A file that was read but has no words in it.
+    pub(crate) fn no_text(format: TranscriptFormat, message: impl Into<String>) -> Self {
+        Self {
+            no_text: true,
+            ..Self::new(format, message)
+        }
+    }
+}
+
+/// Reads an uploaded transcript file.
+///
+/// The format is detected from the content, with the file name as a tie-breaker (see
+/// [`detect_format`] for the rules). The bytes must be UTF-8: a UTF-8 byte-order mark is
+/// skipped, UTF-16 and invalid UTF-8 are refused with the offset of the first bad byte.
+pub fn parse_transcript(bytes: &[u8], file_name: &str) -> Result<Transcript, ParseError> {
+    let fallback = detect::format_from_name(file_name).unwrap_or(TranscriptFormat::PlainText);
+    let text = decode_utf8(bytes).map_err(|e| e.into_error(fallback))?;
+    match detect::classify(text, file_name) {
+        Classified::Empty => Err(ParseError::no_text(fallback, "the transcript is empty")),
+        Classified::Text(format) => parse_text(format, text),
+        Classified::Json(format) => parse_text(format, text),
+        Classified::OtherJson => Err(ParseError::new(
+            fallback,
+            "the file is JSON that is neither Amazon Transcribe output (no `results.items`) nor \
+             transcript.json (no `schema_version` and `segments`)",
+        )),
+        Classified::BadJson(format, err) => Err(json_error(format, &err)),
+    }
+}
+
+/// Reads text known to be in `format` (the caller already decided, e.g. from a job setting).
+///
+/// A leading byte-order mark is skipped. [`TranscriptFormat::Speech`] is not a file format
+/// and is refused.
+pub fn parse_as(format: TranscriptFormat, text: &str) -> Result<Transcript, ParseError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim().is_empty() {
+        return Err(ParseError::no_text(format, "the transcript is empty"));
+    }
+    parse_text(format, text)
+}
+
+/// Parses decoded text (byte-order mark already skipped) as `format`.
+fn parse_text(format: TranscriptFormat, text: &str) -> Result<Transcript, ParseError> {
+    match format {
+        TranscriptFormat::WebVtt => webvtt::parse(text),
+        TranscriptFormat::Srt => srt::parse(text),
+        TranscriptFormat::PlainText => plain::parse(text),
+        TranscriptFormat::AmazonTranscribe => amazon::parse(text),
+        TranscriptFormat::Canonical => {
+            let value = serde_json::from_str(text).map_err(|err| json_error(format, &err))?;
+            canonical::from_value(&value)
+        }
+        TranscriptFormat::Speech => Err(ParseError::new(
+            format,
+            "speech recognition output is produced from a recording, not read from a file",
+        )),
+    }
+}
+
+/// A JSON error with its line: a syntax error, or (from typed reading) a value of the wrong
+/// JSON type; serde's own wording, minus its position suffix.
+pub(crate) fn json_error(format: TranscriptFormat, err: &serde_json::Error) -> ParseError {
+    let text = err.to_string();
+    let suffix = format!(" at line {} column {}", err.line(), err.column());
+    let reason = text.strip_suffix(&suffix).unwrap_or(&text);
+    let kind = match err.classify() {
+        serde_json::error::Category::Data => "unexpected JSON shape",
+        _ => "not valid JSON",
+    };
+    ParseError::at(
+        format,
+        err.line(),
+        format!("{kind} (column {}): {reason}", err.column()),
+    )
+}
+
+/// Why bytes are not UTF-8 text.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct NotUtf8 {
+    /// Line of the bad byte, when known.
+    line: Option<usize>,
+    /// What to tell the person.
+    message: String,
+}
+
+impl NotUtf8 {
+    /// The error for a file read as `format`.
+    fn into_error(self, format: TranscriptFormat) -> ParseError {
+        ParseError {
+            format,
+            line: self.line,
+            message: self.message,
+            no_text: false,
+        }
+    }
+}
+
+/// The text of a transcript file: UTF-8, with a UTF-8 byte-order mark skipped.
+pub(crate) fn decode_utf8(bytes: &[u8]) -> Result<&str, NotUtf8> {
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(NotUtf8 {
+            line: None,
+            message: "the file is UTF-16 text; save it as UTF-8 and upload it again".to_string(),
+        });
+    }
+    let (bom, body) = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(body) => (3, body),
+        None => (0, bytes),
+    };
+    std::str::from_utf8(body).map_err(|err| {
+        let valid = err.valid_up_to();
+        let line = body[..valid].iter().filter(|&&b| b == b'\n').count() + 1;
+        let byte = body.get(valid).copied().unwrap_or_default();
+        NotUtf8 {
+            line: Some(line),
+            message: format!(
+                "the file is not valid UTF-8 (byte 0x{byte:02X} at offset {}); save it as UTF-8",
+                bom + valid
+            ),
+        }
+    })
+}
+
+/// The last step of every reader: drops segments without text, sorts by start (stably) and
+/// refuses a transcript with nothing in it (a [`ParseError::no_text`] error: the transcribe
+/// step ends such an upload in an input error, as it does a recording without speech).
+pub(crate) fn finish(
+    format: TranscriptFormat,
+    mut segments: Vec<Segment>,
+    language: Option<String>,
+    notes: Vec<String>,
+) -> Result<Transcript, ParseError> {
+    segments.retain(|s| !s.text.trim().is_empty());
+    if segments.is_empty() {
+        let message = match format {
+            TranscriptFormat::WebVtt | TranscriptFormat::Srt => "the file has no cues with text",
+            TranscriptFormat::AmazonTranscribe => "the output has no words (no items and no audio segments with text)",
+            TranscriptFormat::PlainText => "the file has no `Speaker: text` lines with text",
+            TranscriptFormat::Canonical | TranscriptFormat::Speech => "the transcript has no segments with text",
+        };
+        return Err(ParseError::no_text(format, message));
+    }
+    segments.sort_by(|a, b| a.start.total_cmp(&b.start));
+    let mut transcript = Transcript::new(format, segments);
+    transcript.language = language;
+    transcript.notes = notes;
+    Ok(transcript)
+}
+
+#[cfg(test)]
+mod tests;
+
+/// (speaker, text) of each segment, for the readers' tests.
+#[cfg(test)]
+pub(crate) fn speakers_and_texts(t: &Transcript) -> Vec<(&str, &str)> {
+    t.segments
+        .iter()
+        .map(|s| (s.speaker.as_str(), s.text.as_str()))
+        .collect()
+}
