@@ -74,6 +74,7 @@ pub async fn sweep(services: &Services, dry_run: bool) -> Result<SweepReport, Ta
                     message: message.clone(),
                     at: now,
                     retryable: true,
+                    excerpt: None,
                 });
                 Ok(Change::Write)
             },
