@@ -336,7 +336,10 @@ async fn deleting_the_upload_removes_the_error_excerpt_from_the_item() {
     env.remove(key).await.unwrap();
     let after = env.item(&id).await.unwrap();
     assert_eq!(after.status, Status::Deleted);
-    let error = after.error.as_ref().expect("the error's kind and message stay for the record");
+    let error = after
+        .error
+        .as_ref()
+        .expect("the error's kind and message stay for the record");
     assert_eq!(error.excerpt, None);
     let stored = serde_json::to_string(&after).unwrap();
     assert!(!stored.contains("123-45-6789"), "{stored}");

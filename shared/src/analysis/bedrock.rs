@@ -548,8 +548,6 @@ fn unwrap_json_strings(value: Value) -> Value {
     }
 }
 
-/// Parses the tool input as `T`, with an error that says where it did not fit the schema.
-
 fn kinds() -> Vec<&'static str> {
     EvidenceKind::ALL.iter().map(|k| k.as_str()).collect()
 }

@@ -297,12 +297,19 @@ impl Interview {
         self.execution_arn = None;
     }
 
-    /// Drops every piece of interview content the item holds (the error's excerpt), for a
-    /// deleted upload: content must disappear with the interview. What stays (status, step,
-    /// error kind and message, timeline, counts) names formats, steps and fields only.
+    /// Drops every piece of interview content the item may hold, for a deleted upload: content
+    /// must disappear with the interview. The excerpt goes, and so does the error's message:
+    /// ours name formats, lines and fields only, but a cause from outside the pipeline (a
+    /// Lambda runtime error, an item written by an older version) may quote the upload. Step,
+    /// kind, time, timeline and counts stay.
     pub fn forget_content(&mut self) {
         if let Some(error) = &mut self.error {
             error.excerpt = None;
+            error.message = format!(
+                "{} error at {}; its details were removed with the upload",
+                error.kind.as_str(),
+                error.step
+            );
         }
     }
 
@@ -455,12 +462,18 @@ mod tests {
     }
 
     #[test]
-    fn forgetting_content_drops_the_excerpt_and_keeps_the_message() {
+    fn forgetting_content_drops_the_excerpt_and_the_message() {
         let mut item = Interview::new_queued(source("uploads/x/a.txt"), Utc::now());
-        item.error = Some(error_with(Some("Jane Doe, SSN 123-45-6789")));
+        let mut error = error_with(Some("Jane Doe, SSN 123-45-6789"));
+        error.message = "an older reader quoted `Jane Doe, SSN 123-45-6789`".into();
+        item.error = Some(error);
         item.forget_content();
         let error = item.error.unwrap();
         assert_eq!(error.excerpt, None);
-        assert_eq!(error.message, "plain text, line 1: expected `Speaker: text`");
+        assert_eq!(
+            error.message,
+            "input error at transcribe; its details were removed with the upload"
+        );
+        assert_eq!((error.kind, error.step), (ErrorKind::Input, Step::Transcribe));
     }
 }

@@ -143,10 +143,12 @@ pub async fn handle(services: &Services, input: MarkFailedInput) -> Result<MarkF
         &id,
         &run,
         step,
-        error.kind(),
-        error.is_retryable_by_person(),
-        &message,
-        None,
+        Failure {
+            kind: error.kind(),
+            retryable: error.is_retryable_by_person(),
+            message: &message,
+            excerpt: None,
+        },
     )
     .instrument(span)
     .await
@@ -174,16 +176,30 @@ pub(crate) async fn fail_with_excerpt(
         &input.interview_id,
         &input.run_id,
         Some(step),
-        error.kind(),
-        error.is_retryable_by_person(),
-        error.message(),
-        excerpt,
+        Failure {
+            kind: error.kind(),
+            retryable: error.is_retryable_by_person(),
+            message: error.message(),
+            excerpt,
+        },
     )
     .await;
     if let Err(e) = recorded {
         tracing::warn!(error = %e, kind = e.name(), "could not record the failure with its excerpt; MarkFailed records it without");
     }
     error
+}
+
+/// What [`record`] writes into the item's error.
+pub(crate) struct Failure<'a> {
+    /// Input, provider, …
+    pub kind: ErrorKind,
+    /// Whether `interviews retry` may help.
+    pub retryable: bool,
+    /// The content-free message.
+    pub message: &'a str,
+    /// A piece of the content, for the item only.
+    pub excerpt: Option<&'a str>,
 }
 
 /// Marks the item `error` for `run` unless it already ended or moved on. The error names
@@ -193,11 +209,14 @@ pub(crate) async fn record(
     id: &InterviewId,
     run: &RunId,
     step: Option<Step>,
-    kind: ErrorKind,
-    retryable: bool,
-    message: &str,
-    excerpt: Option<&str>,
+    failure: Failure<'_>,
 ) -> Result<MarkFailedOutput, TaskError> {
+    let Failure {
+        kind,
+        retryable,
+        message,
+        excerpt,
+    } = failure;
     let now = services.now();
     let mut skipped = None;
     let result = update_item(
