@@ -177,6 +177,9 @@ pub fn status(item: &Interview, now: DateTime<Utc>) -> String {
             err.step,
             err.message
         );
+        if let Some(excerpt) = &err.excerpt {
+            let _ = writeln!(out, "            near: {excerpt}");
+        }
         let _ = writeln!(
             out,
             "            {}",

@@ -448,6 +448,7 @@ mod tests {
             message: " ".into(),
             at: now,
             retryable: true,
+            excerpt: None,
         });
         let mut stuck = item(
             "uploads/p/stuck.vtt",

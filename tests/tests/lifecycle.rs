@@ -312,3 +312,35 @@ async fn the_sweep_reads_only_live_items_however_many_have_ended() {
     );
     assert_eq!(sqlite.live_index_size().await.unwrap(), 3, "ended items left the index");
 }
+
+/// Deleting the upload removes the only interview content the item may hold (issue 21): the
+/// error's excerpt, on both backends' stores.
+#[tokio::test]
+async fn deleting_the_upload_removes_the_error_excerpt_from_the_item() {
+    let env = Env::new(Backend::Embedded, |_| {}).await;
+    let key = "uploads/acme/notes.bin";
+    let id = env.drop_file(key, b"%PDF-1.7\nJane Doe, SSN 123-45-6789").await;
+    let before = env.item(&id).await.unwrap();
+    assert_eq!(before.status, Status::Error, "{before:?}");
+    interview_core::domain::update::update_item(env.base_store.as_ref(), &id, None, chrono::Utc::now, |item| {
+        item.error = item
+            .error
+            .take()
+            .map(|e| e.with_excerpt(Some("Jane Doe, SSN 123-45-6789")));
+        Ok(interview_core::domain::update::Change::Write)
+    })
+    .await
+    .unwrap();
+    assert!(env.item(&id).await.unwrap().error.unwrap().excerpt.is_some());
+
+    env.remove(key).await.unwrap();
+    let after = env.item(&id).await.unwrap();
+    assert_eq!(after.status, Status::Deleted);
+    let error = after
+        .error
+        .as_ref()
+        .expect("the error's kind and message stay for the record");
+    assert_eq!(error.excerpt, None);
+    let stored = serde_json::to_string(&after).unwrap();
+    assert!(!stored.contains("123-45-6789"), "{stored}");
+}

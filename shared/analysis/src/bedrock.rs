@@ -33,12 +33,14 @@ use aws_sdk_bedrockruntime::types::{
 };
 use aws_sdk_bedrockruntime::Client;
 use aws_smithy_types::{Document, Number};
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use tokio::sync::OnceCell;
+
+mod rejection;
+use rejection::{item_list, parse_answer, Rejection};
 
 /// The provider name in errors.
 const PROVIDER: &str = "amazon-bedrock";
@@ -181,7 +183,7 @@ impl BedrockAnalyzer {
         prompt: String,
         tool: &ToolSpec,
         meter: &mut Meter,
-        check: impl Fn(Value) -> Result<T, String>,
+        check: impl Fn(Value) -> Result<T, Rejection>,
     ) -> Result<T, ProviderError> {
         let client = self.client().await;
         let tool_config = tool.config()?;
@@ -190,7 +192,7 @@ impl BedrockAnalyzer {
             .temperature(0.0)
             .build();
         let mut messages = vec![text_message(ConversationRole::User, prompt)?];
-        let mut problem = String::new();
+        let mut problem = Rejection::plain("");
         for attempt in 1..=2 {
             let out = client
                 .converse()
@@ -218,25 +220,29 @@ impl BedrockAnalyzer {
                 })
             });
             problem = match (&call, out.stop_reason()) {
-                (_, StopReason::MaxTokens) => format!(
+                (_, StopReason::MaxTokens) => Rejection::plain(format!(
                     "the answer was cut off at the output limit of {} tokens; call {} again with fewer, shorter items",
                     self.options.max_output_tokens, tool.name
-                ),
-                (None, reason) => format!("the answer did not call the tool {} (stop reason {reason})", tool.name),
+                )),
+                (None, reason) => Rejection::plain(format!(
+                    "the answer did not call the tool {} (stop reason {reason})",
+                    tool.name
+                )),
                 (Some(call), _) => match check(unwrap_json_strings(document_to_json(call.input()))) {
                     Ok(value) => return Ok(value),
                     Err(problem) => problem,
                 },
             };
-            tracing::warn!(attempt, what, problem = %problem, "the model's answer was invalid");
+            // Only the content-free account: what the model wrote may repeat the transcript.
+            tracing::warn!(attempt, what, problem = %problem.for_log, "the model's answer was invalid");
             if attempt == 2 {
                 break;
             }
             // Feed the problem back in the same conversation: the model's own answer, then our
             // reply to its tool call saying what to fix.
             let feedback = format!(
-                "Your answer was not accepted: {problem}. Call {} again with a corrected, complete answer.",
-                tool.name
+                "Your answer was not accepted: {}. Call {} again with a corrected, complete answer.",
+                problem.for_model, tool.name
             );
             if let Some(reply) = reply {
                 messages.push(reply);
@@ -260,8 +266,8 @@ impl BedrockAnalyzer {
         Err(ProviderError::Permanent {
             provider: PROVIDER.into(),
             message: format!(
-                "model {} gave an invalid answer twice for {what}, even after being told what was wrong: {problem}",
-                self.options.model_id
+                "model {} gave an invalid answer twice for {what}, even after being told what was wrong: {}",
+                self.options.model_id, problem.for_log
             ),
         })
     }
@@ -542,11 +548,6 @@ fn unwrap_json_strings(value: Value) -> Value {
     }
 }
 
-/// Parses the tool input as `T`, with an error that says where it did not fit the schema.
-fn parse_answer<T: DeserializeOwned>(answer: Value) -> Result<T, String> {
-    serde_json::from_value(answer).map_err(|e| format!("the tool input does not match its schema: {e}"))
-}
-
 fn kinds() -> Vec<&'static str> {
     EvidenceKind::ALL.iter().map(|k| k.as_str()).collect()
 }
@@ -704,9 +705,14 @@ struct EvidenceItem {
 /// Checks one extract answer and places its evidence in the transcript: the quote must be
 /// verbatim in the segment the model named (or, if the number is off, in another segment of
 /// the same chunk); speaker and times are the segment's.
-fn check_evidence_answer(transcript: &Transcript, range: Range<usize>, answer: Value) -> Result<Vec<Located>, String> {
+fn check_evidence_answer(
+    transcript: &Transcript,
+    range: Range<usize>,
+    answer: Value,
+) -> Result<Vec<Located>, Rejection> {
     let answer: EvidenceAnswer = parse_answer(answer)?;
     let mut problems = Vec::new();
+    let (mut not_verbatim, mut bad_confidence) = (Vec::new(), Vec::new());
     let mut located = Vec::new();
     for (n, item) in answer.items.into_iter().enumerate() {
         let quote = item.quote.trim();
@@ -719,6 +725,7 @@ fn check_evidence_answer(transcript: &Transcript, range: Range<usize>, answer: V
             named.or_else(|| range.clone().find(|&i| transcript.segments[i].text.contains(quote)))
         };
         let Some(segment) = found else {
+            not_verbatim.push(n + 1);
             problems.push(format!(
                 "item {} (segment {}): the quote {quote:?} is not verbatim in any segment of this part; copy the \
                  exact words of one segment",
@@ -728,6 +735,7 @@ fn check_evidence_answer(transcript: &Transcript, range: Range<usize>, answer: V
             continue;
         };
         if !(0.0..=1.0).contains(&item.confidence) {
+            bad_confidence.push(n + 1);
             problems.push(format!(
                 "item {}: confidence {} is outside 0..1",
                 n + 1,
@@ -773,7 +781,17 @@ fn check_evidence_answer(transcript: &Transcript, range: Range<usize>, answer: V
         if more > 0 {
             text.push_str(&format!("; and {more} more like these"));
         }
-        return Err(text);
+        let mut counted = Vec::new();
+        if !not_verbatim.is_empty() {
+            counted.push(format!(
+                "{} not verbatim in any segment of the part",
+                item_list(&not_verbatim)
+            ));
+        }
+        if !bad_confidence.is_empty() {
+            counted.push(format!("{} with a confidence outside 0..1", item_list(&bad_confidence)));
+        }
+        return Err(Rejection::new(text, counted.join("; ")));
     }
     // The same checks the extract handler applies before writing, on this part alone.
     let doc = EvidenceDoc {
@@ -782,7 +800,7 @@ fn check_evidence_answer(transcript: &Transcript, range: Range<usize>, answer: V
         items: located.iter().map(|l| l.evidence.clone()).collect(),
         usage: None,
     };
-    validate_evidence(transcript, &doc).map_err(|e| e.to_string())?;
+    validate_evidence(transcript, &doc).map_err(|e| Rejection::plain(e.to_string()))?;
     Ok(located)
 }
 
@@ -833,25 +851,50 @@ struct ThemeAnswer {
 
 /// Checks one analyze answer: ids cited must be among those shown, every theme cites evidence,
 /// persona speakers are speakers of the evidence, and there is a summary.
-fn check_analysis_answer(shown: &EvidenceDoc, analyzer: &str, answer: Value) -> Result<AnalysisDoc, String> {
+fn check_analysis_answer(shown: &EvidenceDoc, analyzer: &str, answer: Value) -> Result<AnalysisDoc, Rejection> {
     let answer: AnalysisAnswer = parse_answer(answer)?;
     let speakers: HashSet<&str> = shown.items.iter().map(|e| e.speaker.as_str()).collect();
     if answer.summary.trim().is_empty() {
-        return Err("the summary is empty".into());
+        return Err(Rejection::plain("the summary is empty"));
     }
-    if let Some(t) = answer.themes.iter().find(|t| t.title.trim().is_empty()) {
-        return Err(format!("a theme has no title (its description: {:?})", t.description));
+    if let Some((i, t)) = answer
+        .themes
+        .iter()
+        .enumerate()
+        .find(|(_, t)| t.title.trim().is_empty())
+    {
+        return Err(Rejection::new(
+            format!("theme {} has no title (its description: {:?})", i + 1, t.description),
+            format!("theme {} has no title", i + 1),
+        ));
     }
-    if let Some(t) = answer.themes.iter().find(|t| t.evidence_ids.is_empty()) {
-        return Err(format!("theme {:?} cites no evidence", t.title));
+    if let Some((i, t)) = answer
+        .themes
+        .iter()
+        .enumerate()
+        .find(|(_, t)| t.evidence_ids.is_empty())
+    {
+        return Err(Rejection::new(
+            format!("theme {} ({:?}) cites no evidence", i + 1, t.title),
+            format!("theme {} cites no evidence", i + 1),
+        ));
     }
-    if let Some(p) = answer.personas.iter().find(|p| !speakers.contains(p.speaker.trim())) {
+    if let Some((i, p)) = answer
+        .personas
+        .iter()
+        .enumerate()
+        .find(|(_, p)| !speakers.contains(p.speaker.trim()))
+    {
         let mut known: Vec<&str> = speakers.iter().copied().collect();
         known.sort();
-        return Err(format!(
-            "persona speaker {:?} is not a speaker of the evidence (use one of: {})",
-            p.speaker,
-            known.join(", ")
+        // Speaker labels are people's names: the model may hear them, logs may not.
+        return Err(Rejection::new(
+            format!(
+                "persona speaker {:?} is not a speaker of the evidence (use one of: {})",
+                p.speaker,
+                known.join(", ")
+            ),
+            format!("persona {} names a speaker who is not a speaker of the evidence", i + 1),
         ));
     }
     let doc = AnalysisDoc {
@@ -895,7 +938,7 @@ fn check_analysis_answer(shown: &EvidenceDoc, analyzer: &str, answer: Value) -> 
             .collect(),
         usage: None,
     };
-    validate_analysis(shown, &doc).map_err(|e| format!("{e} (cite only the ids listed)"))?;
+    validate_analysis(shown, &doc).map_err(|e| Rejection::plain(format!("{e} (cite only the ids listed)")))?;
     Ok(doc)
 }
 
@@ -1003,11 +1046,11 @@ struct SummaryAnswer {
     open_questions: Vec<String>,
 }
 
-fn check_summary_answer(answer: Value) -> Result<(String, Vec<String>), String> {
+fn check_summary_answer(answer: Value) -> Result<(String, Vec<String>), Rejection> {
     let answer: SummaryAnswer = parse_answer(answer)?;
     let summary = answer.summary.trim().to_string();
     if summary.is_empty() {
-        return Err("the summary is empty".into());
+        return Err(Rejection::plain("the summary is empty"));
     }
     let questions = answer
         .open_questions

@@ -194,21 +194,26 @@ fn round_usd(x: f64) -> f64 {
 }
 
 /// Why an analyzer's output was refused.
+///
+/// The messages become the step's error, its execution cause and log lines, so they name
+/// evidence ids, item positions and fields but never quote text: a quote, a speaker label or a
+/// model-chosen id may be interview content. The offending quote is kept apart
+/// ([`ValidationError::excerpt`]) for the item's error excerpt only.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ValidationError {
     /// A quote that is not in the transcript (an invented quote).
-    #[error("evidence {id}: quote is not verbatim in the transcript: {quote:?}")]
+    #[error("evidence {}: the quote is not verbatim in the transcript", shown_id(id))]
     QuoteNotInTranscript {
         /// Evidence id.
         id: String,
-        /// The quote.
+        /// The quote; never part of the message.
         quote: String,
     },
     /// Two evidence items share an id.
-    #[error("evidence id {0} is used twice")]
+    #[error("evidence id {} is used twice", shown_id(.0))]
     DuplicateId(String),
     /// A reference to evidence that does not exist.
-    #[error("{owner} refers to evidence {id}, which does not exist")]
+    #[error("{owner} refers to evidence {}, which does not exist", shown_id(id))]
     UnknownEvidence {
         /// Theme, insight or persona that refers.
         owner: String,
@@ -218,6 +223,30 @@ pub enum ValidationError {
     /// Anything else structurally wrong.
     #[error("{0}")]
     Invalid(String),
+}
+
+impl ValidationError {
+    /// The piece of content the problem is about (the invented quote), for the item's error
+    /// excerpt; `None` when the problem is structural.
+    pub fn excerpt(&self) -> Option<&str> {
+        match self {
+            ValidationError::QuoteNotInTranscript { quote, .. } => Some(quote),
+            _ => None,
+        }
+    }
+}
+
+/// An id as it may appear in a message: ids are ours (`E12`, `T3`), but one an analyzer made
+/// up may be any text, so anything else is described rather than shown.
+fn shown_id(id: &str) -> String {
+    let ours = id.len() <= 12
+        && id.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+        && id.chars().skip(1).all(|c| c.is_ascii_digit());
+    if ours {
+        id.to_string()
+    } else {
+        format!("<an id of {} characters not of the form E1>", id.chars().count())
+    }
 }
 
 /// Checks evidence against the transcript: ids unique, quotes verbatim, times sane.
@@ -293,8 +322,9 @@ pub fn validate_analysis(evidence: &EvidenceDoc, doc: &AnalysisDoc) -> Result<()
     for (i, insight) in doc.insights.iter().enumerate() {
         check(format!("insight {}", i + 1), &insight.evidence_ids)?;
     }
-    for persona in &doc.personas {
-        check(format!("persona {}", persona.speaker), &persona.evidence_ids)?;
+    // Personas by position: their speaker labels are people's names.
+    for (i, persona) in doc.personas.iter().enumerate() {
+        check(format!("persona {}", i + 1), &persona.evidence_ids)?;
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! The extract task: finds evidence (verbatim quotes with speaker, time and kind) in the transcript.
 
+use super::mark_failed::fail_with_excerpt;
 use super::{
     begin_step, finish_step, finish_with_artifact, interview_span, read_artifact, reusable, write_artifact, Begun,
     StepOutput, TaskInput,
@@ -39,12 +40,13 @@ pub async fn handle(services: &Services, input: TaskInput, deadline: Deadline) -
         }
         let transcript: Transcript = read_artifact(services, &item, ArtifactName::Transcript).await?;
         let evidence = services.analyzer.extract(&transcript).await?;
-        validate_evidence(&transcript, &evidence).map_err(|e| {
-            TaskError::Provider(format!(
+        if let Err(e) = validate_evidence(&transcript, &evidence) {
+            let error = TaskError::Provider(format!(
                 "the analyzer `{}` produced evidence that failed validation: {e}",
                 evidence.analyzer
-            ))
-        })?;
+            ));
+            return Err(fail_with_excerpt(services, &input, Step::Extract, error, e.excerpt()).await);
+        }
         let key = write_artifact(services, &item, ArtifactName::Evidence, &evidence).await?;
         let count = evidence.items.len() as u32;
         finish_with_artifact(services, &input, Step::Extract, &key, |i| {

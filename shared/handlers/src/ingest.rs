@@ -251,6 +251,7 @@ fn reject(item: &mut Interview, message: &str, now: chrono::DateTime<chrono::Utc
         message: message.to_string(),
         at: now,
         retryable: false,
+        excerpt: None,
     });
 }
 
@@ -396,6 +397,9 @@ async fn removed(pipeline: &Pipeline, id: &InterviewId, event: &ObjectEvent) -> 
                 item.status = Status::Deleted;
                 // The results are removed below; the item must not point at them.
                 item.artifacts = Default::default();
+                // Content must disappear with the interview; the note below replaces any
+                // earlier one.
+                item.forget_content();
                 item.note = Some(format!(
                     "the upload was removed at {}; its results were deleted",
                     now.to_rfc3339()

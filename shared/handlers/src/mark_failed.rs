@@ -144,12 +144,63 @@ pub async fn handle(services: &Services, input: MarkFailedInput) -> Result<MarkF
         &id,
         &run,
         step,
-        error.kind(),
-        error.is_retryable_by_person(),
-        &message,
+        Failure {
+            kind: error.kind(),
+            retryable: error.is_retryable_by_person(),
+            message: &message,
+            excerpt: None,
+        },
     )
     .instrument(span)
     .await
+}
+
+/// Records a task's terminal failure on the item itself, with an excerpt of the content it is
+/// about, then hands the error back for the state machine. The excerpt reaches only the item:
+/// the returned error (the execution's cause, MarkFailed's input, the Lambda log) carries the
+/// content-free message, and MarkFailed then finds the item already ended and leaves it.
+///
+/// Transient errors are returned untouched (the state machine retries them), as is every
+/// error when recording fails: MarkFailed still records it, without the excerpt.
+pub(crate) async fn fail_with_excerpt(
+    services: &Services,
+    input: &TaskInput,
+    step: Step,
+    error: TaskError,
+    excerpt: Option<&str>,
+) -> TaskError {
+    if error.is_transient() || excerpt.is_none() {
+        return error;
+    }
+    let recorded = record(
+        services,
+        &input.interview_id,
+        &input.run_id,
+        Some(step),
+        Failure {
+            kind: error.kind(),
+            retryable: error.is_retryable_by_person(),
+            message: error.message(),
+            excerpt,
+        },
+    )
+    .await;
+    if let Err(e) = recorded {
+        tracing::warn!(error = %e, kind = e.name(), "could not record the failure with its excerpt; MarkFailed records it without");
+    }
+    error
+}
+
+/// What [`record`] writes into the item's error.
+pub(crate) struct Failure<'a> {
+    /// Input, provider, …
+    pub kind: ErrorKind,
+    /// Whether `interviews retry` may help.
+    pub retryable: bool,
+    /// The content-free message.
+    pub message: &'a str,
+    /// A piece of the content, for the item only.
+    pub excerpt: Option<&'a str>,
 }
 
 /// Marks the item `error` for `run` unless it already ended or moved on. The error names
@@ -159,10 +210,14 @@ pub(crate) async fn record(
     id: &InterviewId,
     run: &RunId,
     step: Option<Step>,
-    kind: ErrorKind,
-    retryable: bool,
-    message: &str,
+    failure: Failure<'_>,
 ) -> Result<MarkFailedOutput, TaskError> {
+    let Failure {
+        kind,
+        retryable,
+        message,
+        excerpt,
+    } = failure;
     let now = services.now();
     let mut skipped = None;
     let result = update_item(
@@ -177,13 +232,17 @@ pub(crate) async fn record(
             }
             skipped = None;
             item.status = Status::Error;
-            item.error = Some(ItemError {
-                step: step.unwrap_or(item.step),
-                kind,
-                message: message.to_string(),
-                at: now,
-                retryable,
-            });
+            item.error = Some(
+                ItemError {
+                    step: step.unwrap_or(item.step),
+                    kind,
+                    message: message.to_string(),
+                    at: now,
+                    retryable,
+                    excerpt: None,
+                }
+                .with_excerpt(excerpt),
+            );
             Ok(Change::Write)
         },
     )
@@ -192,7 +251,9 @@ pub(crate) async fn record(
         Ok(item) => {
             if skipped.is_none() {
                 let step = item.error.as_ref().map_or(item.step, |e| e.step);
-                tracing::warn!(%step, kind = kind.as_str(), message, "interview failed");
+                // The message is on the item; a log line names step and kind only, so a cause
+                // that carries content (an older reader, a third-party error) never reaches logs.
+                tracing::warn!(%step, kind = kind.as_str(), retryable, "interview failed");
             }
             Ok(MarkFailedOutput {
                 recorded: skipped.is_none(),

@@ -75,6 +75,7 @@ pub async fn sweep(pipeline: &Pipeline, dry_run: bool) -> Result<SweepReport, Ta
                     message: message.clone(),
                     at: now,
                     retryable: true,
+                    excerpt: None,
                 });
                 Ok(Change::Write)
             },

@@ -230,6 +230,7 @@ async fn sparse_index_holds_only_live_items_before_cutoff(store: &dyn ItemStore)
         message: "m".into(),
         at: long_ago,
         retryable: false,
+        excerpt: None,
     });
     store.replace(&finished, &expected(&processing)).await.unwrap();
 

@@ -303,7 +303,7 @@ async fn an_invented_quote_is_sent_back_once_with_the_problem_and_the_corrected_
 }
 
 #[tokio::test]
-async fn an_invalid_answer_twice_is_a_permanent_error_naming_the_problem() {
+async fn an_invalid_answer_twice_is_a_permanent_error_naming_the_problem_but_not_the_quote() {
     let rule = mock!(Client::converse)
         .sequence()
         .output(invented_answer)
@@ -319,7 +319,8 @@ async fn an_invalid_answer_twice_is_a_permanent_error_naming_the_problem() {
         ProviderError::Permanent { message, .. } => assert!(
             message.contains("invalid answer twice")
                 && message.contains("evidence extraction (part 1 of 1)")
-                && message.contains(INVENTED),
+                && message.contains("item 2 not verbatim in any segment")
+                && !message.contains(INVENTED),
             "{message}"
         ),
         other => panic!("expected Permanent, got {other:?}"),

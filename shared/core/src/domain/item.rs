@@ -73,6 +73,37 @@ pub struct ItemError {
     pub at: DateTime<Utc>,
     /// Whether `interviews retry` can be expected to help.
     pub retryable: bool,
+    /// A short piece of the upload around the problem (e.g. the offending line), so a person can
+    /// find it without opening the file. The only place on the item, and anywhere outside the
+    /// bucket, where interview content may appear: it never goes into `message`, logs, execution
+    /// causes or events, and it is removed when the upload is deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excerpt: Option<String>,
+}
+
+/// The most characters an [`ItemError::excerpt`] keeps.
+pub const MAX_EXCERPT_CHARS: usize = 120;
+
+impl ItemError {
+    /// Sets the excerpt, cut to [`MAX_EXCERPT_CHARS`] with control characters made visible, so
+    /// a crafted upload cannot put a large blob or terminal escapes on the item.
+    pub fn with_excerpt(mut self, excerpt: Option<&str>) -> Self {
+        self.excerpt = excerpt.map(bounded_excerpt).filter(|e| !e.is_empty());
+        self
+    }
+}
+
+fn bounded_excerpt(text: &str) -> String {
+    let text = text.trim();
+    let mut out: String = text
+        .chars()
+        .take(MAX_EXCERPT_CHARS)
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect();
+    if text.chars().nth(MAX_EXCERPT_CHARS).is_some() {
+        out.push('…');
+    }
+    out
 }
 
 /// What kind of upload started the interview.
@@ -281,6 +312,22 @@ impl Interview {
         self.execution_arn = None;
     }
 
+    /// Drops every piece of interview content the item may hold, for a deleted upload: content
+    /// must disappear with the interview. The excerpt goes, and so does the error's message:
+    /// ours name formats, lines and fields only, but a cause from outside the pipeline (a
+    /// Lambda runtime error, an item written by an older version) may quote the upload. Step,
+    /// kind, time, timeline and counts stay.
+    pub fn forget_content(&mut self) {
+        if let Some(error) = &mut self.error {
+            error.excerpt = None;
+            error.message = format!(
+                "{} error at {}; its details were removed with the upload",
+                error.kind.as_str(),
+                error.step
+            );
+        }
+    }
+
     /// Whether the sweeper needs to watch this item (it sits in the sparse index).
     pub fn is_live(&self) -> bool {
         !self.status.is_terminal()
@@ -394,5 +441,54 @@ mod tests {
         let json = serde_json::to_string(&item).unwrap();
         assert_eq!(serde_json::from_str::<Interview>(&json).unwrap(), item);
         assert_eq!(source("loose.txt").project(), None);
+    }
+
+    fn error_with(excerpt: Option<&str>) -> ItemError {
+        ItemError {
+            step: Step::Transcribe,
+            kind: ErrorKind::Input,
+            message: "plain text, line 1: expected `Speaker: text`".into(),
+            at: Utc::now(),
+            retryable: false,
+            excerpt: None,
+        }
+        .with_excerpt(excerpt)
+    }
+
+    #[test]
+    fn an_item_stored_without_an_excerpt_still_loads_and_none_is_not_written() {
+        let mut item = Interview::new_queued(source("uploads/x/a.txt"), Utc::now());
+        item.status = Status::Error;
+        item.error = Some(error_with(None));
+        let json = serde_json::to_value(&item).unwrap();
+        assert!(json["error"].get("excerpt").is_none(), "{json}");
+        let back: Interview = serde_json::from_value(json).unwrap();
+        assert_eq!(back.error.unwrap().excerpt, None);
+    }
+
+    #[test]
+    fn excerpts_are_bounded_and_control_characters_are_neutralised() {
+        let long = format!("Jane\x1b[2J{}", "x".repeat(500));
+        let excerpt = error_with(Some(&long)).excerpt.unwrap();
+        assert_eq!(excerpt.chars().count(), MAX_EXCERPT_CHARS + 1);
+        assert!(!excerpt.contains('\x1b'));
+        assert!(excerpt.ends_with('…'));
+        assert_eq!(error_with(Some("  ")).excerpt, None);
+    }
+
+    #[test]
+    fn forgetting_content_drops_the_excerpt_and_the_message() {
+        let mut item = Interview::new_queued(source("uploads/x/a.txt"), Utc::now());
+        let mut error = error_with(Some("Jane Doe, SSN 123-45-6789"));
+        error.message = "an older reader quoted `Jane Doe, SSN 123-45-6789`".into();
+        item.error = Some(error);
+        item.forget_content();
+        let error = item.error.unwrap();
+        assert_eq!(error.excerpt, None);
+        assert_eq!(
+            error.message,
+            "input error at transcribe; its details were removed with the upload"
+        );
+        assert_eq!((error.kind, error.step), (ErrorKind::Input, Step::Transcribe));
     }
 }
