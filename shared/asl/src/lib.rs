@@ -18,6 +18,7 @@ mod clock;
 mod definition;
 mod error;
 mod intrinsics;
+mod journal;
 mod path;
 mod runner;
 mod template;
@@ -34,7 +35,8 @@ mod real_definition_tests;
 pub use clock::{Clock, ScaledClock, SystemClock};
 pub use definition::Definition;
 pub use error::AslError;
+pub use journal::{Checkpoint, Journal, NotOwner};
 pub use runner::{
-    stop_signal, Execution, ExecutionStatus, HistoryEvent, Runner, StopHandle, StopSignal, TaskFailure, TaskInvoker,
+    stop_signal, Execution, ExecutionStatus, HistoryEvent, Runner, StopHandle, StopSignal, TaskFailure, TaskInvoker, NOT_OWNER,
     DEFAULT_MAX_TRANSITIONS,
 };

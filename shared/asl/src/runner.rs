@@ -22,6 +22,7 @@ use super::definition::{
     STATES_NO_CHOICE_MATCHED, STATES_RUNTIME, STATES_TASK_FAILED, STATES_TIMEOUT,
 };
 use super::intrinsics::EvalError;
+use super::journal::{Checkpoint, Journal};
 use super::path::{kind_of, parse_timestamp, Context};
 use super::template::{RenderError, Template};
 
@@ -171,6 +172,11 @@ pub enum HistoryEvent {
         /// The execution input.
         input: Value,
     },
+    /// The execution was carried on by this runner from a journal's checkpoint.
+    ExecutionResumed {
+        /// The state it resumed in.
+        state: String,
+    },
     /// A state was entered.
     StateEntered {
         /// The state.
@@ -307,7 +313,12 @@ pub struct Runner {
     invoker: Arc<dyn TaskInvoker>,
     clock: Arc<dyn Clock>,
     max_transitions: u64,
+    journal: Option<Arc<dyn Journal>>,
 }
+
+/// The error an execution is stopped with when its journal says another process now runs it.
+/// It is not a failure of the execution: whoever runs it must not act on this outcome.
+pub const NOT_OWNER: &str = "Local.NotOwner";
 
 /// How `drive` ended (timeouts and stops are decided outside it).
 enum Outcome {
@@ -379,7 +390,15 @@ impl Runner {
             invoker,
             clock,
             max_transitions: DEFAULT_MAX_TRANSITIONS,
+            journal: None,
         }
+    }
+
+    /// Writes a [`Checkpoint`] to `journal` at every state entered, so [`Runner::resume`] can
+    /// carry an execution on after its process died.
+    pub fn with_journal(mut self, journal: Arc<dyn Journal>) -> Self {
+        self.journal = Some(journal);
+        self
     }
 
     /// Changes the state-transition bound (default [`DEFAULT_MAX_TRANSITIONS`]).
@@ -394,27 +413,65 @@ impl Runner {
     /// Must be awaited inside a tokio runtime: each task invocation is spawned so that a
     /// timeout or a stop can abandon it without cancelling the handler mid-write.
     pub async fn run(&self, execution_name: &str, input: Value, stop: StopSignal) -> Execution {
+        let now = self.clock.now();
+        let start = Checkpoint {
+            state: self.definition.start_at().to_string(),
+            input: input.clone(),
+            entered_at: now,
+            execution_input: input,
+            started_at: now,
+            transitions: 0,
+        };
         let span = tracing::info_span!("execution", execution = %execution_name);
-        self.run_in_span(execution_name, input, stop).instrument(span).await
+        self.run_in_span(execution_name, start, false, stop).instrument(span).await
     }
 
-    async fn run_in_span(&self, execution_name: &str, input: Value, mut stop: StopSignal) -> Execution {
-        let started_at = self.clock.now();
+    /// Carries on an execution from `checkpoint` (the last state it entered, from a
+    /// [`Journal`]): that state runs again — a Task is invoked again, which the handlers
+    /// tolerate as Step Functions' at-least-once delivery; a Wait waits only what is left — and
+    /// the execution's timeout still counts from its original start.
+    pub async fn resume(&self, execution_name: &str, checkpoint: Checkpoint, stop: StopSignal) -> Execution {
+        let span = tracing::info_span!("execution", execution = %execution_name);
+        self.run_in_span(execution_name, checkpoint, true, stop).instrument(span).await
+    }
+
+    async fn run_in_span(
+        &self,
+        execution_name: &str,
+        from: Checkpoint,
+        resumed: bool,
+        mut stop: StopSignal,
+    ) -> Execution {
+        let started_at = from.started_at;
+        let first_event = if resumed {
+            HistoryEvent::ExecutionResumed {
+                state: from.state.clone(),
+            }
+        } else {
+            HistoryEvent::ExecutionStarted {
+                input: from.execution_input.clone(),
+            }
+        };
         let mut run = Run {
-            history: vec![HistoryEvent::ExecutionStarted { input: input.clone() }],
-            transitions: 0,
+            history: vec![first_event],
+            transitions: from.transitions,
             execution_id: format!("arn:aws:states:local:000000000000:execution:local:{execution_name}"),
             execution_name: execution_name.to_string(),
-            execution_input: input.clone(),
+            execution_input: from.execution_input.clone(),
             start_time: started_at,
         };
-        tracing::info!(start_at = self.definition.start_at(), "execution started");
+        if resumed {
+            tracing::info!(state = %from.state, "execution resumed");
+        } else {
+            tracing::info!(start_at = self.definition.start_at(), "execution started");
+        }
         let timeout = self.definition.timeout_seconds();
+        let elapsed = (self.clock.now() - started_at).to_std().unwrap_or(Duration::ZERO);
         let outcome = tokio::select! {
             biased;
             (error, cause) = stop.stopped() => Outcome::Aborted { error, cause },
-            cause = execution_deadline(self.clock.as_ref(), timeout) => Outcome::TimedOut { cause },
-            outcome = self.drive(&mut run, input) => outcome,
+            cause = execution_deadline(self.clock.as_ref(), timeout, elapsed) => Outcome::TimedOut { cause },
+            outcome = self.drive(&mut run, from.state, from.input, Some(from.entered_at)) => outcome,
         };
         let stopped_at = self.clock.now();
         let (status, output, error, cause, event) = match outcome {
@@ -472,8 +529,8 @@ impl Runner {
         }
     }
 
-    async fn drive(&self, run: &mut Run, input: Value) -> Outcome {
-        let mut current = self.definition.start_at().to_string();
+    async fn drive(&self, run: &mut Run, first: String, input: Value, mut entered_first: Option<DateTime<Utc>>) -> Outcome {
+        let mut current = first;
         let mut data = input;
         loop {
             // Let the caller's select see a stop or a timeout between states, even in a loop
@@ -496,7 +553,25 @@ impl Runner {
                 };
             };
             run.transitions += 1;
-            let entered = self.clock.now();
+            // The first state keeps the time it was first entered: a resumed Wait owes only
+            // what is left of its delay.
+            let entered = entered_first.take().unwrap_or_else(|| self.clock.now());
+            if let Some(journal) = &self.journal {
+                let checkpoint = Checkpoint {
+                    state: state.name.clone(),
+                    input: data.clone(),
+                    entered_at: entered,
+                    execution_input: run.execution_input.clone(),
+                    started_at: run.start_time,
+                    transitions: run.transitions - 1,
+                };
+                if let Err(lost) = journal.entered(&run.execution_name, &checkpoint).await {
+                    return Outcome::Aborted {
+                        error: NOT_OWNER.to_string(),
+                        cause: lost.to_string(),
+                    };
+                }
+            }
             run.history.push(HistoryEvent::StateEntered {
                 name: state.name.clone(),
                 input: data.clone(),
@@ -579,7 +654,10 @@ impl Runner {
                     delay_ms,
                 });
                 tracing::debug!(state = %name, delay_ms, "waiting");
-                self.clock.sleep(delay).await;
+                // Counted from when the state was entered, which for a resumed Wait was before
+                // the process that entered it died.
+                let waited = (self.clock.now() - context.entered_time).to_std().unwrap_or(Duration::ZERO);
+                self.clock.sleep(delay.saturating_sub(waited)).await;
                 let output = select(name, "OutputPath", &state.output_path, &effective, &context)?;
                 Ok(follow(&wait.transition, output))
             }
@@ -764,11 +842,12 @@ impl Runner {
     }
 }
 
-/// Resolves when the execution's `TimeoutSeconds` passes on `clock` (never without one).
-async fn execution_deadline(clock: &dyn Clock, timeout_seconds: Option<u64>) -> String {
+/// Resolves when the execution's `TimeoutSeconds` passes on `clock` (never without one),
+/// `elapsed` of it having passed before this runner took the execution on.
+async fn execution_deadline(clock: &dyn Clock, timeout_seconds: Option<u64>, elapsed: Duration) -> String {
     match timeout_seconds {
         Some(seconds) => {
-            clock.sleep(Duration::from_secs(seconds)).await;
+            clock.sleep(Duration::from_secs(seconds).saturating_sub(elapsed)).await;
             format!("the execution ran longer than its TimeoutSeconds ({seconds} s)")
         }
         None => std::future::pending().await,
