@@ -62,12 +62,19 @@ pub fn model_dir() -> PathBuf {
 /// Loads the model from [`model_dir`] (no caching: see [`shared_embedder`] for the one handle a
 /// process should use).
 pub fn load_embedder() -> Result<Box<dyn Embedder>, EmbedError> {
+    load_embedder_from(&model_dir())
+}
+
+/// Loads the model from a given directory (tests and benchmarks that must not depend on the
+/// working directory).
+pub fn load_embedder_from(dir: &std::path::Path) -> Result<Box<dyn Embedder>, EmbedError> {
     #[cfg(feature = "embeddings")]
     {
-        Ok(Box::new(super::minilm::MiniLm::load(&model_dir())?))
+        Ok(Box::new(super::minilm::MiniLm::load(dir)?))
     }
     #[cfg(not(feature = "embeddings"))]
     {
+        let _ = dir;
         Err(EmbedError::NotBuilt)
     }
 }

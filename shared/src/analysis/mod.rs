@@ -34,7 +34,9 @@ mod text;
 mod themes;
 
 pub use bedrock::{BedrockAnalyzer, BedrockOptions};
-pub use embed::{load_embedder, model_dir, shared_embedder, EmbedError, Embedder, DEFAULT_MODEL_SUBDIR};
+pub use embed::{
+    load_embedder, load_embedder_from, model_dir, shared_embedder, EmbedError, Embedder, DEFAULT_MODEL_SUBDIR,
+};
 pub use local::LocalAnalyzer;
 pub use model::*;
 pub use project::*;

@@ -329,6 +329,37 @@ pub fn score_project(project: &LabelledProject, embedder: Option<&dyn Embedder>)
     }
 }
 
+/// `n` interviews made from the labelled ones for load measurements: copy `k` of interview `i`
+/// is `<id>-<k>` with its participant renamed `<name> <k>`, so every copy is a distinct
+/// participant (the quotes repeat; an embedder still computes every one).
+pub fn varied_inputs(project: &LabelledProject, n: usize) -> Vec<InterviewEvidence> {
+    let analyzer = LocalAnalyzer::new();
+    let base: Vec<InterviewEvidence> = project
+        .labels
+        .interviews
+        .iter()
+        .zip(&project.transcripts)
+        .map(|(iv, (t, _))| InterviewEvidence::from_transcript(iv.id.clone(), t, analyzer.extract_evidence(t)))
+        .collect();
+    if base.is_empty() {
+        return Vec::new();
+    }
+    (0..n)
+        .map(|k| {
+            let from = &base[k % base.len()];
+            let copy = k / base.len();
+            let rename = |s: &str| format!("{s} {copy}");
+            let mut evidence = from.evidence.clone();
+            evidence.items.iter_mut().for_each(|e| e.speaker = rename(&e.speaker));
+            InterviewEvidence {
+                interview_id: format!("{}-{copy:04}", from.interview_id),
+                evidence,
+                participants: from.participants.iter().map(|p| rename(p)).collect(),
+            }
+        })
+        .collect()
+}
+
 /// The adjusted Rand index of two labelings of the same items: 1 for identical partitions,
 /// about 0 for chance agreement. Two all-singleton (or all-one-group) partitions count as 1.
 pub fn adjusted_rand_index(a: &[String], b: &[String]) -> f64 {
