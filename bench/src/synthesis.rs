@@ -91,3 +91,21 @@ pub fn run_case(interviews: usize, mode: &str) -> Result<ReportCase> {
         peak_after_kib: mem::peak_rss_kib(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tfidf_case_measures_a_real_report() {
+        let case = run_case(16, "tfidf").expect("case");
+        assert_eq!(case.interviews, 16);
+        let per_copy: usize = varied_inputs(&project().unwrap(), 8)
+            .iter()
+            .map(|i| i.evidence.items.len())
+            .sum();
+        assert_eq!(case.quotes, 2 * per_copy, "two copies of the eight labelled interviews");
+        assert!(case.themes > 0 && case.build_ms > 0.0, "{case:?}");
+        assert!(run_case(1, "bogus").is_err());
+    }
+}
