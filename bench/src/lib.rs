@@ -1,5 +1,6 @@
 //! Benchmarks of the interview pipeline (issue 8): embedded throughput and orchestration
-//! overhead, transcript parsing, Lambda init, cost per interview on AWS, binary sizes.
+//! overhead, transcript parsing, Lambda init, cost per interview on AWS, binary sizes, and
+//! themes across interviews (issue 18).
 //!
 //! `cargo run --release -p bench -- --help` lists the sections and their knobs; BENCHMARKS.md
 //! holds the figures measured on the project's machine and how to reproduce them.
@@ -12,6 +13,7 @@ pub mod mem;
 pub mod parse;
 pub mod pipeline;
 pub mod sizes;
+pub mod synthesis;
 pub mod timed;
 
 use std::path::PathBuf;

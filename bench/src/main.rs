@@ -26,6 +26,8 @@ enum Section {
     Cost,
     /// 5. Release binary sizes (arm64 bootstraps from cargo-lambda, and the host's).
     Sizes,
+    /// 6. Themes across interviews: scorer figures, project report time and peak memory.
+    Synthesis,
 }
 
 /// Benchmarks of the interview pipeline. Each section can be run alone with `--sections`.
@@ -33,7 +35,7 @@ enum Section {
 #[command(name = "bench", version, about, long_about = None)]
 struct Args {
     /// Sections to run, comma-separated (default: all, in this order).
-    #[arg(long, value_enum, value_delimiter = ',', default_values = ["pipeline", "parse", "init", "cost", "sizes"])]
+    #[arg(long, value_enum, value_delimiter = ',', default_values = ["pipeline", "parse", "init", "cost", "sizes", "synthesis"])]
     sections: Vec<Section>,
 
     /// [pipeline] Interviews in the throughput pass.
@@ -82,6 +84,10 @@ struct Args {
     #[arg(long)]
     prices: Option<PathBuf>,
 
+    /// [synthesis] Interview counts to build a project report from.
+    #[arg(long, value_delimiter = ',', default_values_t = [100usize, 1000])]
+    report_interviews: Vec<usize>,
+
     /// [sizes] Run `cargo lambda build --release --arm64` for the functions first (long).
     #[arg(long)]
     build_arm64: bool,
@@ -114,6 +120,14 @@ enum Child {
         /// How many parses.
         repeat: usize,
     },
+    /// Builds one project report and prints the measurement as JSON.
+    #[command(name = "__report-case", hide = true)]
+    ReportCase {
+        /// Interviews.
+        interviews: usize,
+        /// `tfidf` or `embeddings`.
+        mode: String,
+    },
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -131,6 +145,11 @@ fn main() -> Result<()> {
         }
         Some(Child::ParseCase { file, repeat }) => {
             let report = bench::parse::run_case(file, *repeat)?;
+            println!("{}", serde_json::to_string(&report)?);
+            return Ok(());
+        }
+        Some(Child::ReportCase { interviews, mode }) => {
+            let report = bench::synthesis::run_case(*interviews, mode)?;
             println!("{}", serde_json::to_string(&report)?);
             return Ok(());
         }
@@ -166,6 +185,9 @@ fn main() -> Result<()> {
             }
             Section::Sizes => {
                 out.insert("sizes".into(), section_sizes(&args, &bin_dir)?);
+            }
+            Section::Synthesis => {
+                out.insert("synthesis".into(), section_synthesis(&args)?);
             }
         }
     }
@@ -319,6 +341,48 @@ fn print_pipeline(r: &PipelineReport) {
             ms(r.ingest.nanos) / n
         );
     }
+}
+
+fn section_synthesis(args: &Args) -> Result<serde_json::Value> {
+    use bench::synthesis::{modes, score_table, ReportCase};
+    println!("\n## 6. Themes across interviews (labelled project; project report build, one process per case)");
+    let mut scores = serde_json::Map::new();
+    for mode in modes() {
+        let table = score_table(mode)?;
+        println!(
+            "{}",
+            table
+                .trim_end()
+                .lines()
+                .map(|l| format!("  {l}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        scores.insert(mode.into(), json!(table));
+    }
+    println!(
+        "  {:<11} {:>10} {:>7} {:>7} {:>10} {:>11} {:>12} {:>12}",
+        "mode", "interviews", "quotes", "themes", "load", "build", "peak before", "peak after"
+    );
+    let mut cases: Vec<ReportCase> = Vec::new();
+    for mode in modes() {
+        for n in &args.report_interviews {
+            let case: ReportCase = child(&["__report-case", &n.to_string(), mode])?;
+            println!(
+                "  {:<11} {:>10} {:>7} {:>7} {:>8.0}ms {:>9.0}ms {:>12} {:>12}",
+                case.mode,
+                case.interviews,
+                case.quotes,
+                case.themes,
+                case.load_ms,
+                case.build_ms,
+                mem::mib(case.peak_before_kib),
+                mem::mib(case.peak_after_kib)
+            );
+            cases.push(case);
+        }
+    }
+    Ok(json!({ "scores": scores, "cases": cases }))
 }
 
 fn section_parse(args: &Args) -> Result<serde_json::Value> {

@@ -6,20 +6,38 @@
 //! [`validate_analysis`] by construction. [`BedrockAnalyzer`] asks a model on Amazon Bedrock
 //! for the same documents (structured tool output, chunked for long transcripts) and checks
 //! every answer the same way. [`render_analysis`] turns the documents into a report for people.
+//!
+//! With an [`Embedder`] (cargo feature `embeddings` and the model from
+//! `scripts/setup-embeddings.sh`), themes group quotes by meaning instead of shared words.
+//! [`build_project_report`] finds what recurs across a project's interviews from their evidence.
 
 pub mod bedrock;
 pub mod chunk;
+mod embed;
 mod extract;
 mod lexicon;
 mod local;
+#[cfg(feature = "embeddings")]
+mod minilm;
+mod project;
+mod project_check;
+mod project_render;
 mod render;
 mod report;
+#[doc(hidden)]
+pub mod scoring;
+mod semantic;
 mod text;
 mod themes;
 
 pub use bedrock::{BedrockAnalyzer, BedrockOptions};
+pub use embed::{
+    load_embedder, load_embedder_from, model_dir, shared_embedder, EmbedError, Embedder, DEFAULT_MODEL_SUBDIR,
+};
 pub use interview_core::analysis::*;
 pub use local::LocalAnalyzer;
+pub use project::*;
+pub use project_render::{render_project_html, render_project_json, render_project_markdown};
 pub use render::render_analysis;
 
 use interview_core::config::{AnalyzerChoice, Settings};

@@ -1,7 +1,7 @@
 //! The local analyzer: evidence and analysis with no model service, for the embedded default
 //! and as a fallback. Deterministic: the same transcript gives byte-identical documents.
 
-use super::{extract, report, AnalysisDoc, EvidenceDoc};
+use super::{extract, report, shared_embedder, AnalysisDoc, Embedder, EvidenceDoc};
 use crate::error::ProviderError;
 use crate::ports::Analyzer;
 use crate::transcript::Transcript;
@@ -17,6 +17,8 @@ impl LocalAnalyzer {
     /// The name written into the documents and recorded as the step's worker; bump the
     /// number when a change to the lexicons or clustering changes results for the same input.
     pub const NAME: &'static str = "local-lexicon/2";
+    /// The name when themes were grouped by sentence embeddings (the evidence is the same).
+    pub const EMBEDDINGS_NAME: &'static str = "local-embeddings/1";
 
     /// A local analyzer (it holds no state; the lexicons are built once per process).
     pub fn new() -> Self {
@@ -30,16 +32,32 @@ impl LocalAnalyzer {
     }
 
     /// Analyses evidence synchronously (the trait method wraps this). Works on evidence from
-    /// any analyzer: it reads quotes, kinds, speakers and tags only.
+    /// any analyzer: it reads quotes, kinds, speakers and tags only. Uses the process's
+    /// embedding model when there is one ([`shared_embedder`]).
     pub fn analyze_evidence(&self, transcript: &Transcript, evidence: &EvidenceDoc) -> AnalysisDoc {
-        report::analyze(transcript, evidence, Self::NAME)
+        self.analyze_with(transcript, evidence, shared_embedder())
+    }
+
+    /// Like [`LocalAnalyzer::analyze_evidence`] with an explicit embedder (`None`: TF-IDF), for
+    /// tests and benchmarks that compare the two.
+    pub fn analyze_with(
+        &self,
+        transcript: &Transcript,
+        evidence: &EvidenceDoc,
+        embedder: Option<&dyn Embedder>,
+    ) -> AnalysisDoc {
+        report::analyze(transcript, evidence, embedder)
     }
 }
 
 #[async_trait]
 impl Analyzer for LocalAnalyzer {
     fn name(&self) -> &str {
-        Self::NAME
+        if shared_embedder().is_some() {
+            Self::EMBEDDINGS_NAME
+        } else {
+            Self::NAME
+        }
     }
 
     async fn extract(&self, transcript: &Transcript) -> Result<EvidenceDoc, ProviderError> {

@@ -8,9 +8,13 @@
 
 use super::extract::answer_contexts;
 use super::lexicon::{kind_scores, tie_rank};
+use super::semantic;
 use super::text::{shorten, tokenize};
 use super::themes::{join_title, Corpus};
-use super::{AnalysisDoc, Evidence, EvidenceDoc, EvidenceKind, Insight, PersonaSignal, Theme, ANALYSIS_SCHEMA_VERSION};
+use super::{
+    AnalysisDoc, Embedder, Evidence, EvidenceDoc, EvidenceKind, Insight, LocalAnalyzer, PersonaSignal, Theme,
+    ANALYSIS_SCHEMA_VERSION,
+};
 use crate::transcript::Transcript;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -124,17 +128,45 @@ struct ThemeInfo {
     kinds: Vec<(EvidenceKind, usize)>,
 }
 
-/// Builds analysis.json.
-pub(crate) fn analyze(transcript: &Transcript, evidence: &EvidenceDoc, analyzer: &str) -> AnalysisDoc {
+/// Builds analysis.json. With an embedder, quotes are grouped by meaning (average linkage
+/// over their embeddings) and the document is written as [`LocalAnalyzer::EMBEDDINGS_NAME`];
+/// without one, or when embedding fails (logged), by TF-IDF as [`LocalAnalyzer::NAME`].
+pub(crate) fn analyze(transcript: &Transcript, evidence: &EvidenceDoc, embedder: Option<&dyn Embedder>) -> AnalysisDoc {
     let items = &evidence.items;
     let corpus = Corpus::with_context(items, &answer_contexts(transcript, items));
-    let themes: Vec<ThemeInfo> = corpus
-        .topics()
+    let vectors = embedder.and_then(|e| {
+        let texts: Vec<&str> = items.iter().map(|ev| ev.quote.as_str()).collect();
+        match e.embed(&texts) {
+            Ok(v) if v.len() == texts.len() => Some(v),
+            Ok(_) => None,
+            Err(err) => {
+                tracing::warn!(error = %err, "themes use TF-IDF clustering");
+                None
+            }
+        }
+    });
+    let (analyzer, groups): (&str, Vec<Vec<usize>>) = match &vectors {
+        Some(v) => (
+            LocalAnalyzer::EMBEDDINGS_NAME,
+            semantic::topics(v, semantic::MERGE_THRESHOLD)
+                .into_iter()
+                .filter(|members| members.len() >= MIN_THEME_SUPPORT)
+                .collect(),
+        ),
+        None => (
+            LocalAnalyzer::NAME,
+            corpus
+                .topics()
+                .into_iter()
+                .filter(|members| match members.as_slice() {
+                    [a, b] => corpus.shared_terms(*a, *b) >= MIN_SHARED_TERMS_FOR_PAIR,
+                    _ => members.len() >= MIN_THEME_SUPPORT,
+                })
+                .collect(),
+        ),
+    };
+    let themes: Vec<ThemeInfo> = groups
         .into_iter()
-        .filter(|members| match members.as_slice() {
-            [a, b] => corpus.shared_terms(*a, *b) >= MIN_SHARED_TERMS_FOR_PAIR,
-            _ => members.len() >= MIN_THEME_SUPPORT,
-        })
         .take(MAX_THEMES)
         .enumerate()
         .map(|(i, members)| theme(i, members, items, &corpus))

@@ -61,7 +61,6 @@ impl Corpus {
     /// Builds vectors from the quotes of the evidence, plus tag words that are not in the
     /// quote (another analyzer's tags may name the topic in other words; repeating words the
     /// quote already has would only overweight them). Speaker names are not terms.
-    #[cfg(test)]
     pub fn new(evidence: &[Evidence]) -> Corpus {
         Corpus::with_context(evidence, &vec![QuoteContext::default(); evidence.len()])
     }

@@ -37,6 +37,6 @@ pub use definition::Definition;
 pub use error::AslError;
 pub use journal::{Checkpoint, Journal, NotOwner};
 pub use runner::{
-    stop_signal, Execution, ExecutionStatus, HistoryEvent, Runner, StopHandle, StopSignal, TaskFailure, TaskInvoker, NOT_OWNER,
-    DEFAULT_MAX_TRANSITIONS,
+    stop_signal, Execution, ExecutionStatus, HistoryEvent, Runner, StopHandle, StopSignal, TaskFailure, TaskInvoker,
+    DEFAULT_MAX_TRANSITIONS, NOT_OWNER,
 };

@@ -423,7 +423,9 @@ impl Runner {
             transitions: 0,
         };
         let span = tracing::info_span!("execution", execution = %execution_name);
-        self.run_in_span(execution_name, start, false, stop).instrument(span).await
+        self.run_in_span(execution_name, start, false, stop)
+            .instrument(span)
+            .await
     }
 
     /// Carries on an execution from `checkpoint` (the last state it entered, from a
@@ -432,7 +434,9 @@ impl Runner {
     /// the execution's timeout still counts from its original start.
     pub async fn resume(&self, execution_name: &str, checkpoint: Checkpoint, stop: StopSignal) -> Execution {
         let span = tracing::info_span!("execution", execution = %execution_name);
-        self.run_in_span(execution_name, checkpoint, true, stop).instrument(span).await
+        self.run_in_span(execution_name, checkpoint, true, stop)
+            .instrument(span)
+            .await
     }
 
     async fn run_in_span(
@@ -529,7 +533,13 @@ impl Runner {
         }
     }
 
-    async fn drive(&self, run: &mut Run, first: String, input: Value, mut entered_first: Option<DateTime<Utc>>) -> Outcome {
+    async fn drive(
+        &self,
+        run: &mut Run,
+        first: String,
+        input: Value,
+        mut entered_first: Option<DateTime<Utc>>,
+    ) -> Outcome {
         let mut current = first;
         let mut data = input;
         loop {
@@ -656,7 +666,9 @@ impl Runner {
                 tracing::debug!(state = %name, delay_ms, "waiting");
                 // Counted from when the state was entered, which for a resumed Wait was before
                 // the process that entered it died.
-                let waited = (self.clock.now() - context.entered_time).to_std().unwrap_or(Duration::ZERO);
+                let waited = (self.clock.now() - context.entered_time)
+                    .to_std()
+                    .unwrap_or(Duration::ZERO);
                 self.clock.sleep(delay.saturating_sub(waited)).await;
                 let output = select(name, "OutputPath", &state.output_path, &effective, &context)?;
                 Ok(follow(&wait.transition, output))
