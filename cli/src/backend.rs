@@ -7,7 +7,7 @@ use interview_core::config::{Backend, Settings};
 use interview_core::services::{Services, ServicesBuilder};
 use interview_core::SystemClock;
 use interview_embedded::local::LocalOrchestrator;
-use interview_embedded::{local_pipeline, Embedded};
+use interview_embedded::Embedded;
 use interview_handlers::Pipeline;
 use interview_speech::{transcriber_for, SymphoniaProbe};
 use std::sync::Arc;
@@ -38,9 +38,9 @@ pub fn embedded(settings: Settings) -> Result<(Pipeline, Arc<LocalOrchestrator>)
         bail!("`process` and `watch` run the embedded pipeline; with INTERVIEWS_BACKEND=aws upload to the bucket's uploads/ folder instead (e.g. `aws s3 cp FILE s3://BUCKET/uploads/PROJECT/`)");
     }
     let local = Embedded::open(&settings)?;
-    let builder = Services::builder(settings, WORKER, local.store, local.blobs);
+    let builder = Services::builder(settings, WORKER, local.store.clone(), local.blobs.clone());
     let services = with_providers(builder, None).build();
-    Ok(local_pipeline(services, Arc::new(SystemClock))?)
+    Ok(local.pipeline(services, Arc::new(SystemClock))?)
 }
 
 /// Adds the speech engine, the analyzer and the media prober the settings ask for.

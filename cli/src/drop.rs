@@ -1,7 +1,7 @@
 //! The embedded drop-in: files become bucket uploads and S3-shaped notifications that go
 //! through the real ingest handler, exactly as they would on AWS.
 
-use crate::render;
+use crate::{local_runs, render};
 use anyhow::{Context, Result};
 use aws_lambda_events::event::sqs::SqsEvent;
 use interview_core::domain::{Interview, InterviewId, Status};
@@ -72,7 +72,7 @@ pub async fn process(
     project: &str,
 ) -> Result<bool> {
     let started = Instant::now();
-    let mut ids: Vec<InterviewId> = Vec::new();
+    let (_runs, mut ids) = local_runs::take_charge(pipeline, orchestrator).await;
     let mut unreadable = 0;
     for path in files {
         let outcome = async {
@@ -189,9 +189,11 @@ pub async fn watch(
         dir.display(),
         interval.as_secs_f64()
     );
+    local_runs::sweep_once(pipeline).await;
+    let (mut runs, mut followed) = local_runs::take_charge(pipeline, orchestrator).await;
+    runs.sweep_on_schedule(pipeline);
     let mut known: BTreeMap<PathBuf, Seen> = BTreeMap::new();
     let mut pending: BTreeMap<PathBuf, Seen> = BTreeMap::new();
-    let mut followed: Vec<InterviewId> = Vec::new();
     let mut last: HashMap<InterviewId, (Status, String, u8)> = HashMap::new();
     loop {
         let now = scan(dir).await?;

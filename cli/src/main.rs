@@ -2,6 +2,7 @@
 
 mod backend;
 mod drop;
+mod local_runs;
 mod ops;
 mod render;
 

@@ -366,6 +366,11 @@ struct Run {
     execution_name: String,
     execution_input: Value,
     start_time: DateTime<Utc>,
+    /// When the state this runner resumed in was first entered, by the process that died: a
+    /// resumed Wait owes only the rest of its delay. Taken by the first state.
+    resumed_entry: Option<DateTime<Utc>>,
+    /// The same time, for the state being run (only the first state after a resume has it).
+    resumed_wait: Option<DateTime<Utc>>,
 }
 
 impl Run {
@@ -413,15 +418,29 @@ impl Runner {
     /// Must be awaited inside a tokio runtime: each task invocation is spawned so that a
     /// timeout or a stop can abandon it without cancelling the handler mid-write.
     pub async fn run(&self, execution_name: &str, input: Value, stop: StopSignal) -> Execution {
+        let start = self.start_checkpoint(input);
+        let span = tracing::info_span!("execution", execution = %execution_name);
+        self.run_in_span(execution_name, start, false, stop)
+            .instrument(span)
+            .await
+    }
+
+    /// Where a new execution with `input` starts: its first state, now.
+    pub fn start_checkpoint(&self, input: Value) -> Checkpoint {
         let now = self.clock.now();
-        let start = Checkpoint {
+        Checkpoint {
             state: self.definition.start_at().to_string(),
             input: input.clone(),
             entered_at: now,
             execution_input: input,
             started_at: now,
             transitions: 0,
-        };
+        }
+    }
+
+    /// Starts an execution from its [`Runner::start_checkpoint`] (recorded beforehand by the
+    /// caller, who owns the execution from then on).
+    pub async fn run_from_start(&self, execution_name: &str, start: Checkpoint, stop: StopSignal) -> Execution {
         let span = tracing::info_span!("execution", execution = %execution_name);
         self.run_in_span(execution_name, start, false, stop)
             .instrument(span)
@@ -463,6 +482,8 @@ impl Runner {
             execution_name: execution_name.to_string(),
             execution_input: from.execution_input.clone(),
             start_time: started_at,
+            resumed_entry: resumed.then_some(from.entered_at),
+            resumed_wait: None,
         };
         if resumed {
             tracing::info!(state = %from.state, "execution resumed");
@@ -475,7 +496,7 @@ impl Runner {
             biased;
             (error, cause) = stop.stopped() => Outcome::Aborted { error, cause },
             cause = execution_deadline(self.clock.as_ref(), timeout, elapsed) => Outcome::TimedOut { cause },
-            outcome = self.drive(&mut run, from.state, from.input, Some(from.entered_at)) => outcome,
+            outcome = self.drive(&mut run, from.state, from.input) => outcome,
         };
         let stopped_at = self.clock.now();
         let (status, output, error, cause, event) = match outcome {
@@ -533,13 +554,7 @@ impl Runner {
         }
     }
 
-    async fn drive(
-        &self,
-        run: &mut Run,
-        first: String,
-        input: Value,
-        mut entered_first: Option<DateTime<Utc>>,
-    ) -> Outcome {
+    async fn drive(&self, run: &mut Run, first: String, input: Value) -> Outcome {
         let mut current = first;
         let mut data = input;
         loop {
@@ -563,9 +578,9 @@ impl Runner {
                 };
             };
             run.transitions += 1;
-            // The first state keeps the time it was first entered: a resumed Wait owes only
-            // what is left of its delay.
-            let entered = entered_first.take().unwrap_or_else(|| self.clock.now());
+            // A resumed state keeps the time it was first entered.
+            let resumed_entry = run.resumed_entry.take();
+            let entered = resumed_entry.unwrap_or_else(|| self.clock.now());
             if let Some(journal) = &self.journal {
                 let checkpoint = Checkpoint {
                     state: state.name.clone(),
@@ -589,6 +604,7 @@ impl Runner {
             });
             tracing::debug!(state = %state.name, "state entered");
             let context = run.context(&state.name, entered);
+            run.resumed_wait = resumed_entry;
             match self.step(run, state, data, context).await {
                 Ok(Step::Next { next, output }) => {
                     run.history.push(HistoryEvent::StateExited {
@@ -664,11 +680,12 @@ impl Runner {
                     delay_ms,
                 });
                 tracing::debug!(state = %name, delay_ms, "waiting");
-                // Counted from when the state was entered, which for a resumed Wait was before
-                // the process that entered it died.
-                let waited = (self.clock.now() - context.entered_time)
-                    .to_std()
-                    .unwrap_or(Duration::ZERO);
+                // A resumed Wait counts from when it was first entered, before the process that
+                // entered it died.
+                let waited = match run.resumed_wait.take() {
+                    Some(since) => (self.clock.now() - since).to_std().unwrap_or(Duration::ZERO),
+                    None => Duration::ZERO,
+                };
                 self.clock.sleep(delay.saturating_sub(waited)).await;
                 let output = select(name, "OutputPath", &state.output_path, &effective, &context)?;
                 Ok(follow(&wait.transition, output))

@@ -586,3 +586,104 @@ async fn a_panicking_handler_is_a_task_failure_not_a_crash() {
     });
     assert!(failed.unwrap_or_default().contains("handler exploded"));
 }
+
+/// Records every checkpoint; refuses once `owned` states have been entered (another process
+/// took the execution over).
+struct RecordingJournal {
+    entered: std::sync::Mutex<Vec<crate::Checkpoint>>,
+    owned: usize,
+}
+
+#[async_trait::async_trait]
+impl crate::Journal for RecordingJournal {
+    async fn entered(&self, execution: &str, checkpoint: &crate::Checkpoint) -> Result<(), crate::NotOwner> {
+        let mut entered = self.entered.lock().unwrap();
+        if entered.len() >= self.owned {
+            return Err(crate::NotOwner(execution.to_string()));
+        }
+        entered.push(checkpoint.clone());
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn every_state_entered_is_journalled_before_it_runs_and_a_lost_lease_stops_the_run() {
+    let journal = Arc::new(RecordingJournal {
+        entered: Default::default(),
+        owned: usize::MAX,
+    });
+    let runner = Runner::new(
+        definition(wait_definition()),
+        Arc::new(FakeInvoker::new()),
+        RecordingClock::new(),
+    )
+    .with_journal(journal.clone());
+    let exec = runner.run("j", json!({"wait_seconds": 5}), StopSignal::never()).await;
+    assert_eq!(exec.status, ExecutionStatus::Succeeded);
+    let states: Vec<String> = journal
+        .entered
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|c| c.state.clone())
+        .collect();
+    assert_eq!(states, vec!["Wait", "Done"]);
+    assert_eq!(journal.entered.lock().unwrap()[1].input, json!({"wait_seconds": 5}));
+
+    let taken = Arc::new(RecordingJournal {
+        entered: Default::default(),
+        owned: 1,
+    });
+    let runner = Runner::new(
+        definition(wait_definition()),
+        Arc::new(FakeInvoker::new()),
+        RecordingClock::new(),
+    )
+    .with_journal(taken.clone());
+    let exec = runner.run("k", json!({"wait_seconds": 5}), StopSignal::never()).await;
+    assert_eq!(
+        (exec.status, exec.error.as_deref()),
+        (ExecutionStatus::Aborted, Some(crate::NOT_OWNER))
+    );
+}
+
+#[tokio::test]
+async fn a_resumed_wait_waits_only_what_is_left_and_the_history_says_it_resumed() {
+    let clock = RecordingClock::new();
+    let runner = Runner::new(
+        definition(wait_definition()),
+        Arc::new(FakeInvoker::new()),
+        clock.clone(),
+    );
+    let mut checkpoint = runner.start_checkpoint(json!({"wait_seconds": 120}));
+    checkpoint.entered_at = clock.now() - chrono::Duration::seconds(100);
+    checkpoint.started_at = checkpoint.entered_at;
+    let exec = runner.resume("r", checkpoint, StopSignal::never()).await;
+    assert_eq!(exec.status, ExecutionStatus::Succeeded);
+    let sleeps = clock.completed_sleeps();
+    assert_eq!(sleeps.len(), 1);
+    assert!(
+        sleeps[0] > Duration::from_secs(19) && sleeps[0] <= Duration::from_secs(20),
+        "120 s owed, 100 s already waited: {sleeps:?}"
+    );
+    assert_eq!(
+        exec.history.first(),
+        Some(&HistoryEvent::ExecutionResumed { state: "Wait".into() })
+    );
+}
+
+#[tokio::test]
+async fn a_resumed_execution_keeps_its_original_timeout() {
+    let clock = RecordingClock::new();
+    let def = json!({"StartAt": "Wait", "TimeoutSeconds": 60, "States": {
+        "Wait": {"Type": "Wait", "SecondsPath": "$.wait_seconds", "Next": "Done"},
+        "Done": {"Type": "Succeed"}
+    }});
+    let runner = Runner::new(definition(def), Arc::new(FakeInvoker::new()), clock.clone());
+    let mut checkpoint = runner.start_checkpoint(json!({"wait_seconds": 30}));
+    // Started 50 s ago, entered its 30 s wait 5 s ago: 10 s of the timeout are left.
+    checkpoint.started_at = clock.now() - chrono::Duration::seconds(50);
+    checkpoint.entered_at = clock.now() - chrono::Duration::seconds(5);
+    let exec = runner.resume("t", checkpoint, StopSignal::never()).await;
+    assert_eq!(exec.status, ExecutionStatus::TimedOut);
+}

@@ -92,6 +92,11 @@ pub struct Settings {
     pub local_executions: LocalExecutions,
     /// Embedded backend only: how many executions run at once.
     pub local_concurrency: usize,
+    /// Embedded backend only: how long a process's claim on a running execution lasts without
+    /// being renewed (`INTERVIEWS_LEASE_SECONDS`, default 30). A process that dies (even by
+    /// `kill -9`) stops renewing; after this long another process on the same data dir resumes
+    /// its executions. Renewed every third of it.
+    pub local_lease: Duration,
     /// Shortest recording accepted, in seconds (`MIN_MEDIA_SECONDS`; Amazon Transcribe needs 0.5).
     pub min_media_seconds: f64,
     /// Longest recording accepted, in seconds (`MAX_MEDIA_SECONDS`; Amazon Transcribe takes 4 h).
@@ -275,6 +280,9 @@ impl Settings {
             },
             local_concurrency: number("INTERVIEWS_LOCAL_CONCURRENCY", 4, "a whole number of executions")?.max(1)
                 as usize,
+            local_lease: Duration::from_secs(
+                number("INTERVIEWS_LEASE_SECONDS", 30, "a whole number of seconds (at least 1)")?.max(1),
+            ),
             min_media_seconds: seconds_f64("MIN_MEDIA_SECONDS", 0.5)?,
             max_media_seconds: seconds_f64("MAX_MEDIA_SECONDS", 4.0 * 3600.0)?,
             transcribe_language: match get("TRANSCRIBE_LANGUAGE") {

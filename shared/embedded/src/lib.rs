@@ -5,6 +5,7 @@
 //! ([`tasks::HandlerInvoker`]).
 #![warn(missing_docs)]
 
+pub mod executions;
 pub mod fs;
 pub mod local;
 pub mod sqlite;
@@ -48,19 +49,52 @@ impl Embedded {
     }
 }
 
-/// The whole pipeline on one machine: `services` run by a local orchestrator executing the
-/// deployed state machine with their handlers (or only recording executions, in manual mode).
-/// Returns the orchestrator too, so callers can wait for executions.
+impl Embedded {
+    /// The whole pipeline on this data dir: `services` run by a local orchestrator executing
+    /// the deployed state machine with their handlers, each execution kept in the data dir's
+    /// SQLite file as it moves, so it survives this process (see [`local::LocalOrchestrator::durable`]).
+    /// In manual mode executions are only recorded. Returns the orchestrator too, so callers can
+    /// resume executions and wait for them.
+    pub fn pipeline(
+        &self,
+        services: Arc<Services>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<(Pipeline, Arc<local::LocalOrchestrator>), BuildError> {
+        let journal = executions::ExecutionJournal::new(
+            self.store.as_ref().clone(),
+            executions::ExecutionJournal::process_name(),
+            services.settings.local_lease,
+        );
+        build_pipeline(services, clock, Some(journal))
+    }
+}
+
+/// The whole pipeline in this process only: `services` run by a local orchestrator executing
+/// the deployed state machine with their handlers, executions kept in memory (tests whose stores
+/// are not a data dir, and measurements of the in-memory baseline). Returns the orchestrator too,
+/// so callers can wait for executions.
 pub fn local_pipeline(
     services: Arc<Services>,
     clock: Arc<dyn Clock>,
+) -> Result<(Pipeline, Arc<local::LocalOrchestrator>), BuildError> {
+    build_pipeline(services, clock, None)
+}
+
+fn build_pipeline(
+    services: Arc<Services>,
+    clock: Arc<dyn Clock>,
+    journal: Option<executions::ExecutionJournal>,
 ) -> Result<(Pipeline, Arc<local::LocalOrchestrator>), BuildError> {
     let orchestrator = Arc::new(match services.settings.local_executions {
         LocalExecutions::Manual => local::LocalOrchestrator::recording_only(),
         LocalExecutions::Run => {
             let definition = local::local_definition().map_err(|e| BuildError(e.to_string()))?;
             let invoker = Arc::new(tasks::HandlerInvoker::new(services.clone()));
-            local::LocalOrchestrator::new(definition, invoker, clock, services.settings.local_concurrency)
+            let concurrency = services.settings.local_concurrency;
+            match journal {
+                Some(journal) => local::LocalOrchestrator::durable(definition, invoker, clock, concurrency, journal),
+                None => local::LocalOrchestrator::new(definition, invoker, clock, concurrency),
+            }
         }
     });
     Ok((Pipeline::new(services, orchestrator.clone()), orchestrator))

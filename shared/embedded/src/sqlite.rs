@@ -19,6 +19,9 @@ pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
 }
 
+/// Why a store call did not run: the runtime is shutting down (the process is exiting).
+pub(crate) const SHUTTING_DOWN: &str = "the process is shutting down";
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS interviews (
     id TEXT PRIMARY KEY NOT NULL,
@@ -64,9 +67,20 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(other)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(other)?;
         conn.execute_batch(SCHEMA).map_err(other)?;
+        conn.execute_batch(crate::executions::SCHEMA).map_err(other)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })
+    }
+
+    /// Runs `f` on the store's connection off the async threads (the executions journal shares
+    /// the file, so its writes and the items' are ordered by one connection).
+    pub(crate) async fn with_connection<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        self.with_conn(move |conn| f(conn).map_err(other)).await
     }
 
     async fn with_conn<T, F>(&self, f: F) -> Result<T, StoreError>
@@ -82,7 +96,13 @@ impl SqliteStore {
             f(&mut guard)
         })
         .await
-        .map_err(|e| StoreError::Other(format!("store task failed: {e}")))?
+        .map_err(|e| {
+            if e.is_cancelled() {
+                StoreError::Unavailable(SHUTTING_DOWN.into())
+            } else {
+                StoreError::Other(format!("store task failed: {e}"))
+            }
+        })?
     }
 }
 
