@@ -251,13 +251,17 @@ fn ms(nanos: u64) -> f64 {
 fn section_pipeline(args: &Args) -> Result<serde_json::Value> {
     println!("\n## 1. Embedded pipeline (LocalOrchestrator running infra/statemachine.asl.json, SQLite + fs bucket in a temp dir, SystemClock)");
     let mut passes = Vec::new();
-    let mut configs = vec![PipelineConfig {
-        interviews: args.interviews,
-        min_minutes: args.min_minutes,
-        max_minutes: args.max_minutes,
-        concurrency: args.concurrency,
-        mode: Mode::Throughput,
-    }];
+    let mut configs: Vec<PipelineConfig> = [false, true]
+        .into_iter()
+        .map(|durable| PipelineConfig {
+            interviews: args.interviews,
+            min_minutes: args.min_minutes,
+            max_minutes: args.max_minutes,
+            concurrency: args.concurrency,
+            mode: Mode::Throughput,
+            durable,
+        })
+        .collect();
     if args.serial_interviews > 0 {
         configs.push(PipelineConfig {
             interviews: args.serial_interviews,
@@ -265,6 +269,7 @@ fn section_pipeline(args: &Args) -> Result<serde_json::Value> {
             max_minutes: args.max_minutes,
             concurrency: 1,
             mode: Mode::Serial,
+            durable: true,
         });
     }
     for config in configs {
@@ -295,8 +300,20 @@ fn print_pipeline(r: &PipelineReport) {
         c.concurrency
     );
     println!(
-        "  {:.1} interviews/s  ({:.0} ms wall; {} ready, {} not ready)",
-        r.interviews_per_sec, r.wall_ms, r.ready, r.not_ready
+        "  {:.1} interviews/s  ({:.0} ms wall; {} ready, {} not ready); executions {}",
+        r.interviews_per_sec,
+        r.wall_ms,
+        r.ready,
+        r.not_ready,
+        if c.durable {
+            format!(
+                "kept in SQLite ({:.1} journal rows written per interview, beside {:.1} item-store calls)",
+                r.journal_writes as f64 / c.interviews.max(1) as f64,
+                r.store.calls as f64 / c.interviews.max(1) as f64
+            )
+        } else {
+            "in memory only (the baseline before durable executions)".to_string()
+        }
     );
     println!(
         "  peak memory (VmHWM of the pass's own process): {}   (RSS before the pass, inputs generated and uploaded: {})",

@@ -21,10 +21,11 @@ use interview_core::domain::{InterviewId, Status};
 use interview_core::ports::BlobStore;
 use interview_core::s3_event::created_notification;
 use interview_core::services::Services;
+use interview_embedded::executions::ExecutionJournal;
 use interview_embedded::fs::FsBlobStore;
-use interview_embedded::local_pipeline;
 use interview_embedded::sqlite::SqliteStore;
 use interview_embedded::tasks::invoke;
+use interview_embedded::{durable_pipeline, local_pipeline};
 use interview_handlers::Function;
 use interview_speech::transcriber_for;
 use interview_speech::SymphoniaProbe;
@@ -57,6 +58,10 @@ pub struct PipelineConfig {
     pub min_minutes: u32,
     /// Longest generated interview, minutes.
     pub max_minutes: u32,
+    /// Whether executions are kept in the data dir's SQLite file as they move (the product's
+    /// `process`/`watch`), or only in memory (the baseline before durable executions).
+    #[serde(default)]
+    pub durable: bool,
     /// Executions at once (the orchestrator's pool).
     pub concurrency: usize,
     /// Throughput or serial.
@@ -104,6 +109,9 @@ pub struct PipelineReport {
     pub store: TimerSnapshot,
     /// All bucket calls (the uploads themselves excluded).
     pub blobs: TimerSnapshot,
+    /// Rows written to the executions journal (durable passes only).
+    #[serde(default)]
+    pub journal_writes: u64,
 }
 
 /// Wall time per interview split into its parts (serial pass).
@@ -213,6 +221,7 @@ pub async fn run(config: PipelineConfig) -> Result<PipelineReport> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let timers = Arc::new(Timers::default());
     let sqlite = SqliteStore::open(&dir.path().join("items.sqlite")).context("open SQLite")?;
+    let sqlite_for_journal = sqlite.clone();
     let fs_blobs: Arc<dyn BlobStore> =
         Arc::new(FsBlobStore::new(&dir.path().join("blobs"), "local").context("create the bucket folder")?);
     let transcriber = transcriber_for(&settings, fs_blobs.clone(), None);
@@ -228,7 +237,18 @@ pub async fn run(config: PipelineConfig) -> Result<PipelineReport> {
     .media(Arc::new(SymphoniaProbe))
     .clock(clock.clone())
     .build();
-    let (services, orchestrator) = local_pipeline(services, clock).context("load the state machine")?;
+    let journal = config.durable.then(|| {
+        ExecutionJournal::new(
+            sqlite_for_journal.clone(),
+            ExecutionJournal::process_name(),
+            Duration::from_secs(30),
+        )
+    });
+    let (services, orchestrator) = match &journal {
+        Some(journal) => durable_pipeline(services, clock, journal.clone()),
+        None => local_pipeline(services, clock),
+    }
+    .context("load the state machine")?;
 
     // The uploads are the user's doing, not the pipeline's: made before the clock starts.
     let inputs = inputs(&config);
@@ -337,6 +357,7 @@ pub async fn run(config: PipelineConfig) -> Result<PipelineReport> {
         transcript: snapshot.1,
         store: snapshot.2,
         blobs: snapshot.3,
+        journal_writes: journal.as_ref().map_or(0, ExecutionJournal::writes),
         config,
     })
 }

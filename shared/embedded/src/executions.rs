@@ -15,6 +15,8 @@ use crate::sqlite::SqliteStore;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 pub(crate) const SCHEMA: &str = "
@@ -66,6 +68,8 @@ pub struct ExecutionJournal {
     store: SqliteStore,
     owner: String,
     lease: Duration,
+    /// Rows written by this process (the cost of durability, for the benchmark).
+    writes: Arc<AtomicU64>,
 }
 
 impl ExecutionJournal {
@@ -75,7 +79,17 @@ impl ExecutionJournal {
             store,
             owner: owner.into(),
             lease,
+            writes: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// Rows this process has written to the journal so far.
+    pub fn writes(&self) -> u64 {
+        self.writes.load(Ordering::Relaxed)
+    }
+
+    fn wrote(&self, rows: usize) {
+        self.writes.fetch_add(rows as u64, Ordering::Relaxed);
     }
 
     /// A name for this process that no other process on the machine shares.
@@ -116,6 +130,7 @@ impl ExecutionJournal {
             })
             .await
             .map_err(fail)?;
+        self.wrote(inserted);
         if inserted == 1 {
             return Ok(Claim::New);
         }
@@ -178,7 +193,8 @@ impl ExecutionJournal {
     pub async fn renew(&self) -> Result<usize, JournalError> {
         let owner = self.owner.clone();
         let lease_until = self.lease_until(Utc::now());
-        self.store
+        let renewed = self
+            .store
             .with_connection(move |conn| {
                 conn.execute(
                     "UPDATE executions SET lease_until = ?1 WHERE owner = ?2 AND status = ?3",
@@ -186,7 +202,9 @@ impl ExecutionJournal {
                 )
             })
             .await
-            .map_err(fail)
+            .map_err(fail)?;
+        self.wrote(renewed);
+        Ok(renewed)
     }
 
     /// Records how `name` ended (if this process still owns it).
@@ -202,6 +220,7 @@ impl ExecutionJournal {
             })
             .await
             .map_err(fail)?;
+        self.wrote(1);
         Ok(())
     }
 
@@ -255,7 +274,10 @@ impl Journal for ExecutionJournal {
             })
             .await;
         match changed {
-            Ok(1) => Ok(()),
+            Ok(1) => {
+                self.wrote(1);
+                Ok(())
+            }
             Ok(_) => Err(lost()),
             // The journal could not be written (a full disk, a locked file past the busy
             // timeout): the execution carries on, durable again at its next state.

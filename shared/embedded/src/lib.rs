@@ -60,13 +60,27 @@ impl Embedded {
         services: Arc<Services>,
         clock: Arc<dyn Clock>,
     ) -> Result<(Pipeline, Arc<local::LocalOrchestrator>), BuildError> {
-        let journal = executions::ExecutionJournal::new(
+        let journal = self.journal(services.settings.local_lease);
+        durable_pipeline(services, clock, journal)
+    }
+
+    /// This process's view of the data dir's executions.
+    pub fn journal(&self, lease: std::time::Duration) -> executions::ExecutionJournal {
+        executions::ExecutionJournal::new(
             self.store.as_ref().clone(),
             executions::ExecutionJournal::process_name(),
-            services.settings.local_lease,
-        );
-        build_pipeline(services, clock, Some(journal))
+            lease,
+        )
     }
+}
+
+/// The pipeline with its executions kept in `journal` (see [`Embedded::pipeline`]).
+pub fn durable_pipeline(
+    services: Arc<Services>,
+    clock: Arc<dyn Clock>,
+    journal: executions::ExecutionJournal,
+) -> Result<(Pipeline, Arc<local::LocalOrchestrator>), BuildError> {
+    build_pipeline(services, clock, Some(journal))
 }
 
 /// The whole pipeline in this process only: `services` run by a local orchestrator executing
