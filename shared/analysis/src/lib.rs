@@ -12,6 +12,7 @@ pub mod chunk;
 mod extract;
 mod lexicon;
 mod local;
+mod prompt_text;
 mod render;
 mod report;
 mod text;

@@ -16,7 +16,7 @@ pub struct LocalAnalyzer;
 impl LocalAnalyzer {
     /// The name written into the documents and recorded as the step's worker; bump the
     /// number when a change to the lexicons or clustering changes results for the same input.
-    pub const NAME: &'static str = "local-lexicon/2";
+    pub const NAME: &'static str = "local-lexicon/3";
 
     /// A local analyzer (it holds no state; the lexicons are built once per process).
     pub fn new() -> Self {

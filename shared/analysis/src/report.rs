@@ -10,7 +10,10 @@ use super::extract::answer_contexts;
 use super::lexicon::{kind_scores, tie_rank};
 use super::text::{shorten, tokenize};
 use super::themes::{join_title, Corpus};
-use super::{AnalysisDoc, Evidence, EvidenceDoc, EvidenceKind, Insight, PersonaSignal, Theme, ANALYSIS_SCHEMA_VERSION};
+use super::{
+    AnalysisDoc, Evidence, EvidenceDoc, EvidenceKind, Insight, PersonaSignal, TextSource, TextSources, Theme,
+    ANALYSIS_SCHEMA_VERSION,
+};
 use crate::transcript::Transcript;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -147,6 +150,7 @@ pub(crate) fn analyze(transcript: &Transcript, evidence: &EvidenceDoc, analyzer:
         summary: summary(transcript, &themes, items),
         open_questions: open_questions(&themes, items),
         themes: themes.into_iter().map(|t| t.theme).collect(),
+        text_sources: TextSources::all(TextSource::Template),
         usage: None,
     }
 }
