@@ -7,6 +7,7 @@
 
 pub mod fs;
 pub mod local;
+pub mod private;
 pub mod sqlite;
 pub mod tasks;
 
