@@ -8,9 +8,14 @@
 #
 # Installs its own tools on first run (needs PyPI and npm, nothing else), pinned, into
 # git-ignored directories at the repository root, and reuses them afterwards:
-#   .venv-infra   cfn-lint + checkov
-#   .venv-sam     aws-sam-cli, alone: installed beside other tools it has downgraded their boto3
-#   .tools/node   asl-validator
+#   .venv-infra   cfn-lint + checkov       scripts/requirements/infra.txt
+#   .venv-sam     aws-sam-cli, alone (installed beside other tools it has downgraded their boto3)
+#                                          scripts/requirements/sam.txt
+#   .tools/node   asl-validator            scripts/node/package-lock.json
+# Supply chain: every Python package, transitive ones included, is installed from a lock with
+# its sha256 (`pip install --require-hashes`; regenerate with scripts/requirements/lock.sh), and
+# the node tools with `npm ci --ignore-scripts` from a lockfile with integrity hashes, so no
+# package's install script runs. A venv is rebuilt when its lock file changes.
 # Prints one PASS/FAIL line per check and exits non-zero if any check failed.
 set -uo pipefail
 
@@ -45,10 +50,14 @@ apt_install() {
     $sudo apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
 }
 
-# ensure_venv DIR PACKAGE==VERSION... : (re)create DIR unless every pin is already installed.
+# ensure_venv DIR LOCKFILE PACKAGE==VERSION... : (re)create DIR from LOCKFILE unless it was built
+# from this very lock and every pin is installed.
 ensure_venv() {
-    local dir="$1"; shift
-    if [ -x "$dir/bin/python" ] && "$dir/bin/python" - "$@" <<'EOF' 2>/dev/null; then
+    local dir="$1" lock="$2"; shift 2
+    local want
+    want="$(sha256sum "$lock" | awk '{print $1}')"
+    if [ -x "$dir/bin/python" ] && [ "$(cat "$dir/requirements.sha256" 2>/dev/null)" = "$want" ] \
+        && "$dir/bin/python" - "$@" <<'EOF' 2>/dev/null; then
 import sys
 from importlib.metadata import version
 sys.exit(0 if all(version(p.split("==")[0]) == p.split("==")[1] for p in sys.argv[1:]) else 1)
@@ -61,8 +70,8 @@ EOF
     fi
     rm -rf "$dir"
     python3 -m venv "$dir" || return 1
-    "$dir/bin/pip" install -q --upgrade pip >/dev/null || return 1
-    "$dir/bin/pip" install -q "$@" || return 1
+    "$dir/bin/pip" install -q --no-deps --require-hashes -r "$lock" || return 1
+    echo "$want" >"$dir/requirements.sha256"
 }
 
 ensure_node_tools() {
@@ -73,10 +82,11 @@ ensure_node_tools() {
     if ! command -v npm >/dev/null 2>&1; then
         apt_install nodejs npm || return 1
     fi
-    log "installing asl-validator@$ASL_VALIDATOR_VERSION into .tools/node"
+    log "installing asl-validator@$ASL_VALIDATOR_VERSION into .tools/node (npm ci, lockfile, no install scripts)"
+    rm -rf .tools/node
     mkdir -p .tools/node
-    npm install --silent --no-audit --no-fund --save-exact --prefix .tools/node \
-        "asl-validator@$ASL_VALIDATOR_VERSION" >/dev/null || return 1
+    cp scripts/node/package.json scripts/node/package-lock.json .tools/node/
+    npm ci --silent --ignore-scripts --no-audit --no-fund --prefix .tools/node >/dev/null || return 1
 }
 
 FAILED=0
@@ -107,8 +117,8 @@ run_check() {
 
 setup_start=$(date +%s)
 setup_ok=1
-ensure_venv .venv-infra "cfn-lint==$CFN_LINT_VERSION" "checkov==$CHECKOV_VERSION" || { log "could not install cfn-lint/checkov"; setup_ok=0; }
-ensure_venv .venv-sam "aws-sam-cli==$SAM_CLI_VERSION" || { log "could not install aws-sam-cli"; setup_ok=0; }
+ensure_venv .venv-infra scripts/requirements/infra.txt "cfn-lint==$CFN_LINT_VERSION" "checkov==$CHECKOV_VERSION" || { log "could not install cfn-lint/checkov"; setup_ok=0; }
+ensure_venv .venv-sam scripts/requirements/sam.txt "aws-sam-cli==$SAM_CLI_VERSION" || { log "could not install aws-sam-cli"; setup_ok=0; }
 ensure_node_tools || { log "could not install asl-validator"; setup_ok=0; }
 log "tools ready in $(( $(date +%s) - setup_start ))s"
 if [ $setup_ok -ne 1 ]; then

@@ -10,16 +10,10 @@
 set -euo pipefail
 
 # The moto release the adapters were verified against (see shared/ DESIGN.md "Facts checked").
+# Every package of the venv is pinned, with its sha256, in scripts/requirements/moto.txt
+# (generated from moto.in by scripts/requirements/lock.sh) and installed with --require-hashes:
+# a package that changed on the index, or one the lock does not name, is refused.
 MOTO_VERSION="5.2.5"
-# The libraries moto's server leans on hardest, pinned to the versions verified with it: a newer
-# boto3/botocore or Werkzeug has broken moto's server before.
-CONSTRAINTS="boto3==1.44.5
-botocore==1.44.5
-Werkzeug==3.1.9
-Flask==3.1.3
-flask-cors==6.0.5
-py-partiql-parser==0.6.3
-jsonpath-ng==1.16.0"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv-moto"
@@ -31,15 +25,19 @@ installed_version() {
 }
 
 setup() {
-    if [[ -x "$VENV/bin/moto_server" && "$(installed_version)" == "$MOTO_VERSION" ]]; then
+    local lock="$ROOT/scripts/requirements/moto.txt" want
+    want="$(sha256sum "$lock" | awk '{print $1}')"
+    if [[ -x "$VENV/bin/moto_server" && "$(installed_version)" == "$MOTO_VERSION" \
+        && "$(cat "$VENV/requirements.sha256" 2>/dev/null)" == "$want" ]]; then
         echo "moto $MOTO_VERSION is ready in $VENV"
         return 0
     fi
+    rm -rf "$VENV"
     python3 -m venv "$VENV"
-    printf '%s\n' "$CONSTRAINTS" >"$VENV/constraints.txt"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-        -c "$VENV/constraints.txt" "moto[server]==$MOTO_VERSION"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
+        --require-hashes --only-binary=:all: -r "$lock"
     "$VENV/bin/moto_server" --help >/dev/null
+    echo "$want" >"$VENV/requirements.sha256"
     echo "installed moto $(installed_version) in $VENV"
 }
 

@@ -12,6 +12,7 @@ fn config(mode: Mode, interviews: usize, concurrency: usize) -> PipelineConfig {
         max_minutes: 3,
         concurrency,
         mode,
+        durable: true,
     }
 }
 
@@ -25,6 +26,8 @@ async fn the_serial_pass_reports_a_breakdown_that_adds_up() {
     assert_eq!(r.transcript.calls, 4, "one transcript conversion per interview");
     assert_eq!(r.ingest.calls, 4);
     assert!(r.store.calls >= 4 * 7 && r.blobs.calls >= 4 * 3, "{r:?}");
+    // A claim, one checkpoint per state entered and an end, per execution.
+    assert!(r.journal_writes >= 4 * 5, "{r:?}");
     assert!(r.wall_ms > 0.0 && r.interviews_per_sec > 0.0 && r.executions_ms > 0.0);
     let b = r.breakdown();
     for (name, v) in [

@@ -130,15 +130,29 @@ struct Seen {
     modified: Option<SystemTime>,
 }
 
-fn key_for(dir: &Path, path: &Path) -> Option<String> {
-    let rel = path.strip_prefix(dir).ok()?;
-    let parts: Vec<&str> = rel.iter().filter_map(|p| p.to_str()).collect();
+/// The bucket key for a file in the drop folder; `None` for a path outside it. A name that is
+/// not UTF-8 cannot be an S3 key: refused with a message, never dropped or mangled (leaving
+/// the component out would upload the file under another file's key).
+fn key_for(dir: &Path, path: &Path) -> Result<Option<String>> {
+    let Ok(rel) = path.strip_prefix(dir) else {
+        return Ok(None);
+    };
+    let parts = rel
+        .iter()
+        .map(|p| p.to_str())
+        .collect::<Option<Vec<&str>>>()
+        .with_context(|| {
+            format!(
+                "skipped {}: a file or folder name in it is not valid UTF-8, which a bucket key must be; rename it",
+                path.display()
+            )
+        })?;
     let default_project = dir.file_name().and_then(|n| n.to_str()).unwrap_or("default");
-    match parts.as_slice() {
+    Ok(match parts.as_slice() {
         [file] => Some(format!("{UPLOADS_PREFIX}{default_project}/{file}")),
         [project, rest @ ..] if !rest.is_empty() => Some(format!("{UPLOADS_PREFIX}{project}/{}", rest.join("/"))),
         _ => None,
-    }
+    })
 }
 
 async fn scan(dir: &Path) -> Result<BTreeMap<PathBuf, Seen>> {
@@ -208,7 +222,14 @@ pub async fn watch(
             }
             pending.remove(path);
             known.insert(path.clone(), seen.clone());
-            let Some(key) = key_for(dir, path) else { continue };
+            let key = match key_for(dir, path) {
+                Ok(Some(key)) => key,
+                Ok(None) => continue,
+                Err(e) => {
+                    eprintln!("{e:#}");
+                    continue;
+                }
+            };
             match drop_file(pipeline, path, &key).await {
                 Ok(id) => {
                     eprintln!("picked up {} as {id}", path.display());
@@ -222,7 +243,7 @@ pub async fn watch(
         let gone: Vec<PathBuf> = known.keys().filter(|p| !now.contains_key(*p)).cloned().collect();
         for path in gone {
             known.remove(&path);
-            let Some(key) = key_for(dir, &path) else { continue };
+            let Ok(Some(key)) = key_for(dir, &path) else { continue };
             if let Err(e) = pipeline.blobs.delete(&key).await {
                 eprintln!("could not remove {key} from the bucket: {e}");
                 continue;
@@ -254,6 +275,34 @@ pub async fn watch(
                 orchestrator.wait_idle().await;
                 return Ok(());
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+
+    #[test]
+    fn drop_paths_become_keys_and_a_non_utf8_name_is_refused_by_name() {
+        let dir = Path::new("/tmp/drop");
+        assert_eq!(
+            key_for(dir, &dir.join("acme/a b.vtt")).unwrap().as_deref(),
+            Some("uploads/acme/a b.vtt")
+        );
+        assert_eq!(
+            key_for(dir, &dir.join("x.txt")).unwrap().as_deref(),
+            Some("uploads/drop/x.txt")
+        );
+        assert_eq!(key_for(dir, Path::new("/elsewhere/x.txt")).unwrap(), None);
+        for bad in [
+            dir.join(OsStr::from_bytes(b"caf\xe9.vtt")),
+            dir.join(OsStr::from_bytes(b"\xff\xfe")).join("x.vtt"),
+        ] {
+            let err = key_for(dir, &bad).unwrap_err();
+            assert!(format!("{err:#}").contains("not valid UTF-8"), "{err:#}");
         }
     }
 }

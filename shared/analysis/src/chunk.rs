@@ -1,6 +1,7 @@
 //! Splitting long inputs into model-sized requests and merging the partial answers: the pure
 //! part of the Bedrock analyzer, kept apart so it can be tested and benchmarked without a client.
 
+use super::prompt_text::one_line;
 use super::{Evidence, EvidenceDoc, Theme};
 use crate::transcript::{Segment, Transcript};
 use std::collections::{HashMap, HashSet};
@@ -28,13 +29,14 @@ pub fn clock(seconds: f64) -> String {
     }
 }
 
-/// How a segment is shown to the model: its number in the transcript, time, speaker and text.
+/// How a segment is shown to the model: its number in the transcript, time, speaker and text,
+/// always on one line whatever the text holds (see `prompt_text`).
 pub fn segment_line(index: usize, segment: &Segment) -> String {
     format!(
         "[{index}] {} {}: {}",
         clock(segment.start),
-        segment.speaker,
-        segment.text
+        one_line(&segment.speaker),
+        one_line(&segment.text)
     )
 }
 
@@ -105,15 +107,15 @@ pub fn merge_evidence(parts: impl IntoIterator<Item = Located>) -> Vec<Evidence>
         .collect()
 }
 
-/// How the analyze step shows one piece of evidence to the model.
+/// How the analyze step shows one piece of evidence to the model, always on one line.
 pub fn evidence_line(ev: &Evidence) -> String {
     format!(
         "{} | {} | {} | {} | \"{}\"",
-        ev.id,
+        one_line(&ev.id),
         ev.kind.as_str(),
-        ev.speaker,
+        one_line(&ev.speaker),
         clock(ev.start),
-        ev.quote
+        one_line(&ev.quote)
     )
 }
 
@@ -343,6 +345,7 @@ mod tests {
                 ev("E4", "Tom", "d"),
                 ev("E5", "Maria", "e"),
             ],
+            interviewers: Vec::new(),
             usage: None,
         };
         let merged = merge_themes(

@@ -5,10 +5,8 @@ use super::lexicon::{classify_in_context, is_question, prompted_kind, Prompt};
 use super::text::{name_words, split_sentences, terms, tokenize, SurfaceForms, Term, Token};
 use super::{Evidence, EvidenceDoc, EvidenceKind, ANALYSIS_SCHEMA_VERSION};
 use crate::transcript::Transcript;
+use interview_core::quote::{find_on_word_boundaries, long_enough};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-
-/// Label words that name the person running the interview.
-const INTERVIEWER_LABELS: &[&str] = &["interviewer", "moderator", "researcher", "facilitator", "host"];
 
 /// A speaker needs this many sentences before their question share means anything.
 const MIN_SENTENCES_FOR_SHARE: usize = 3;
@@ -46,16 +44,8 @@ pub(crate) fn sentences(transcript: &Transcript) -> Vec<Sentence<'_>> {
         .collect()
 }
 
-/// Whether a speaker label names an interviewer role ("Interviewer", "Moderator 2", "host").
-pub(crate) fn label_is_interviewer(label: &str) -> bool {
-    label
-        .split(|c: char| !c.is_alphanumeric())
-        .map(|w| w.to_lowercase())
-        .any(|w| {
-            let bare = w.trim_end_matches(|c: char| c.is_ascii_digit());
-            INTERVIEWER_LABELS.contains(&bare)
-        })
-}
+/// Whether a speaker label names an interviewer role; the rule validation applies too.
+pub(crate) use interview_core::quote::label_is_interviewer;
 
 /// The speakers whose sentences are not evidence: those labelled as interviewers, or else the
 /// one speaker who asks clearly more questions than anyone else, or else nobody.
@@ -154,10 +144,15 @@ pub(crate) fn extract(transcript: &Transcript, analyzer: &str) -> EvidenceDoc {
 
     let mut items = Vec::new();
     for ((s, ts), prompt) in customer.iter().zip(&per_sentence).zip(&prompts) {
+        let seg = &transcript.segments[s.segment];
+        // A sentence too short to stand alone, or one that does not fall on word boundaries
+        // (a cut inside a contraction), could mislead out of context.
+        if !long_enough(s.text) || find_on_word_boundaries(&seg.text, s.text).is_none() {
+            continue;
+        }
         let Some(class) = classify_in_context(s.text, &s.tokens, *prompt, !ts.is_empty()) else {
             continue;
         };
-        let seg = &transcript.segments[s.segment];
         let tags = top_terms(ts, &df, n_docs)
             .into_iter()
             .map(|stem| forms.surface(&stem))
@@ -178,6 +173,7 @@ pub(crate) fn extract(transcript: &Transcript, analyzer: &str) -> EvidenceDoc {
         schema_version: ANALYSIS_SCHEMA_VERSION,
         analyzer: analyzer.to_string(),
         items,
+        interviewers: skip.into_iter().collect(),
         usage: None,
     }
 }

@@ -22,6 +22,7 @@ mod minilm;
 mod project;
 mod project_check;
 mod project_render;
+mod prompt_text;
 mod render;
 mod report;
 #[doc(hidden)]

@@ -16,9 +16,9 @@ pub struct LocalAnalyzer;
 impl LocalAnalyzer {
     /// The name written into the documents and recorded as the step's worker; bump the
     /// number when a change to the lexicons or clustering changes results for the same input.
-    pub const NAME: &'static str = "local-lexicon/2";
+    pub const NAME: &'static str = "local-lexicon/3";
     /// The name when themes were grouped by sentence embeddings (the evidence is the same).
-    pub const EMBEDDINGS_NAME: &'static str = "local-embeddings/1";
+    pub const EMBEDDINGS_NAME: &'static str = "local-embeddings/2";
 
     /// A local analyzer (it holds no state; the lexicons are built once per process).
     pub fn new() -> Self {

@@ -195,7 +195,7 @@ mod tests {
             )),
             "{text}"
         );
-        assert!(text.contains("Analyzer: local-lexicon/2\n"));
+        assert!(text.contains("Analyzer: local-lexicon/3\n"));
         assert!(!text.contains("Model usage"), "the local analyzer calls no model");
 
         // The first theme, then its description and quotes as `speaker mm:ss (kind, id): “quote”`.

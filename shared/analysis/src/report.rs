@@ -12,8 +12,8 @@ use super::semantic;
 use super::text::{shorten, tokenize};
 use super::themes::{join_title, Corpus};
 use super::{
-    AnalysisDoc, Embedder, Evidence, EvidenceDoc, EvidenceKind, Insight, LocalAnalyzer, PersonaSignal, Theme,
-    ANALYSIS_SCHEMA_VERSION,
+    AnalysisDoc, Embedder, Evidence, EvidenceDoc, EvidenceKind, Insight, LocalAnalyzer, PersonaSignal, TextSource,
+    TextSources, Theme, ANALYSIS_SCHEMA_VERSION,
 };
 use crate::transcript::Transcript;
 use std::collections::{BTreeMap, BTreeSet};
@@ -179,6 +179,7 @@ pub(crate) fn analyze(transcript: &Transcript, evidence: &EvidenceDoc, embedder:
         summary: summary(transcript, &themes, items),
         open_questions: open_questions(&themes, items),
         themes: themes.into_iter().map(|t| t.theme).collect(),
+        text_sources: TextSources::all(TextSource::Template),
         usage: None,
     }
 }

@@ -113,7 +113,7 @@ fn bakery_evidence_is_numbered_in_order_tagged_and_valid() {
     let t = bakery_interview();
     let (doc, _) = run(&t);
     assert_eq!(doc.schema_version, ANALYSIS_SCHEMA_VERSION);
-    assert_eq!(doc.analyzer, "local-lexicon/2");
+    assert_eq!(doc.analyzer, "local-lexicon/3");
     validate_evidence(&t, &doc).expect("every quote is verbatim");
     for (i, ev) in doc.items.iter().enumerate() {
         assert_eq!(ev.id, format!("E{}", i + 1));
@@ -360,7 +360,7 @@ fn without_themes_insights_fall_back_to_the_strongest_evidence_per_kind() {
 async fn the_analyzer_trait_runs_the_same_pipeline() {
     let t = bakery_interview();
     let analyzer: &dyn Analyzer = &LocalAnalyzer::new();
-    assert_eq!(analyzer.name(), "local-lexicon/2");
+    assert_eq!(analyzer.name(), "local-lexicon/3");
     let evidence = analyzer.extract(&t).await.expect("extract");
     let analysis = analyzer.analyze(&t, &evidence).await.expect("analyze");
     let (e, a) = run(&t);

@@ -1,8 +1,10 @@
 //! The result documents: `evidence.json` and `analysis.json` (schema version 1), and the
 //! validation every analyzer's output passes before it is written.
 
-use crate::transcript::Transcript;
+use crate::quote::{find_on_word_boundaries, label_is_interviewer, long_enough};
+use crate::transcript::{Segment, Transcript};
 use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
 use std::collections::HashSet;
 
 /// The `schema_version` written into evidence.json and analysis.json.
@@ -85,10 +87,15 @@ pub struct Evidence {
 pub struct EvidenceDoc {
     /// Always [`ANALYSIS_SCHEMA_VERSION`] when written by this version.
     pub schema_version: u32,
-    /// The analyzer that produced it, e.g. `local-lexicon/2`.
+    /// The analyzer that produced it, e.g. `local-lexicon/3`.
     pub analyzer: String,
     /// The evidence, in transcript order.
     pub items: Vec<Evidence>,
+    /// The speakers the producer took for the interviewer, whose words are never evidence
+    /// (besides any speaker whose label says so, which validation finds itself). Absent in
+    /// documents written before it existed, hence the default.
+    #[serde(default)]
+    pub interviewers: Vec<String>,
     /// What a model service charged for producing it; absent for analyzers that call none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<ModelUsage>,
@@ -146,9 +153,61 @@ pub struct AnalysisDoc {
     pub summary: String,
     /// Questions the interview left open.
     pub open_questions: Vec<String>,
+    /// Who wrote each part's wording: a fixed template over the evidence, or a language model.
+    /// A reader shows model prose as such: it is neither verbatim nor checked against the
+    /// transcript (only its cited ids are). Documents written before it existed read as
+    /// [`TextSource::Unlabelled`].
+    #[serde(default)]
+    pub text_sources: TextSources,
     /// What a model service charged for producing it; absent for analyzers that call none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<ModelUsage>,
+}
+
+/// Where the wording of one part of an analysis came from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextSource {
+    /// Written before documents said (schema 1 without `text_sources`): treat as unverified.
+    #[default]
+    Unlabelled,
+    /// Assembled by a fixed rule from the evidence; any quotation marks in it hold verbatim quotes.
+    Template,
+    /// Written by a language model: prose that may paraphrase, generalise or be wrong.
+    Model,
+}
+
+/// [`TextSource`] per part of an analysis that carries wording.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TextSources {
+    /// `summary`.
+    #[serde(default)]
+    pub summary: TextSource,
+    /// `insights[].text`.
+    #[serde(default)]
+    pub insights: TextSource,
+    /// `themes[].title` and `themes[].description`.
+    #[serde(default)]
+    pub themes: TextSource,
+    /// `personas[].signals`.
+    #[serde(default)]
+    pub personas: TextSource,
+    /// `open_questions`.
+    #[serde(default)]
+    pub open_questions: TextSource,
+}
+
+impl TextSources {
+    /// Every part from the same source.
+    pub fn all(source: TextSource) -> Self {
+        TextSources {
+            summary: source,
+            insights: source,
+            themes: source,
+            personas: source,
+            open_questions: source,
+        }
+    }
 }
 
 /// Tokens a model service used to produce a document, and an estimate of their price.
@@ -201,9 +260,48 @@ fn round_usd(x: f64) -> f64 {
 /// ([`ValidationError::excerpt`]) for the item's error excerpt only.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ValidationError {
-    /// A quote that is not in the transcript (an invented quote).
-    #[error("evidence {}: the quote is not verbatim in the transcript", shown_id(id))]
+    /// A quote that is not in the transcript (an invented quote), or only as part of a word.
+    #[error(
+        "evidence {}: the quote is not verbatim in the transcript, beginning and ending on word boundaries",
+        shown_id(id)
+    )]
     QuoteNotInTranscript {
+        /// Evidence id.
+        id: String,
+        /// The quote; never part of the message.
+        quote: String,
+    },
+    /// A quote too short to carry its own meaning.
+    #[error(
+        "evidence {}: the quote is shorter than {} words and {} characters",
+        shown_id(id),
+        crate::quote::MIN_QUOTE_WORDS,
+        crate::quote::MIN_QUOTE_CHARS
+    )]
+    QuoteTooShort {
+        /// Evidence id.
+        id: String,
+        /// The quote; never part of the message.
+        quote: String,
+    },
+    /// A quote attributed to someone who did not say it, or placed at a time its words were not said.
+    #[error(
+        "evidence {}: the quote is in the transcript but not in a segment of the speaker and time it is attributed to",
+        shown_id(id)
+    )]
+    Misattributed {
+        /// Evidence id.
+        id: String,
+        /// The quote; never part of the message.
+        quote: String,
+    },
+    /// Evidence from the interviewer: their words are questions and prompts, never a customer's
+    /// pain, need or anything else.
+    #[error(
+        "evidence {}: the quote is the interviewer's, and only customers' words are evidence",
+        shown_id(id)
+    )]
+    InterviewerQuoted {
         /// Evidence id.
         id: String,
         /// The quote; never part of the message.
@@ -230,7 +328,10 @@ impl ValidationError {
     /// excerpt; `None` when the problem is structural.
     pub fn excerpt(&self) -> Option<&str> {
         match self {
-            ValidationError::QuoteNotInTranscript { quote, .. } => Some(quote),
+            ValidationError::QuoteNotInTranscript { quote, .. }
+            | ValidationError::QuoteTooShort { quote, .. }
+            | ValidationError::Misattributed { quote, .. }
+            | ValidationError::InterviewerQuoted { quote, .. } => Some(quote),
             _ => None,
         }
     }
@@ -249,7 +350,9 @@ fn shown_id(id: &str) -> String {
     }
 }
 
-/// Checks evidence against the transcript: ids unique, quotes verbatim, times sane.
+/// Checks evidence against the transcript before it is written: ids unique; each quote long
+/// enough, verbatim on word boundaries in one segment of the speaker it names, at that
+/// segment's time, and not the interviewer's; times sane. See `docs/schemas.md`.
 pub fn validate_evidence(transcript: &Transcript, doc: &EvidenceDoc) -> Result<(), ValidationError> {
     if doc.schema_version != ANALYSIS_SCHEMA_VERSION {
         return Err(ValidationError::Invalid(format!(
@@ -257,45 +360,82 @@ pub fn validate_evidence(transcript: &Transcript, doc: &EvidenceDoc) -> Result<(
             doc.schema_version
         )));
     }
+    let interviewers: HashSet<&str> = transcript
+        .segments
+        .iter()
+        .map(|s| s.speaker.as_str())
+        .filter(|s| label_is_interviewer(s))
+        .chain(doc.interviewers.iter().map(String::as_str))
+        .collect();
     let mut ids = HashSet::new();
     for ev in &doc.items {
         if !ids.insert(ev.id.as_str()) {
             return Err(ValidationError::DuplicateId(ev.id.clone()));
         }
-        let quote = ev.quote.trim();
-        let found = !quote.is_empty() && quote_is_in_transcript(transcript, quote, ev.start);
-        if !found {
-            return Err(ValidationError::QuoteNotInTranscript {
-                id: ev.id.clone(),
-                quote: ev.quote.clone(),
-            });
-        }
         if !(ev.start.is_finite() && ev.end.is_finite() && ev.start >= 0.0 && ev.end >= ev.start) {
             return Err(ValidationError::Invalid(format!(
                 "evidence {}: bad times {}..{}",
-                ev.id, ev.start, ev.end
+                shown_id(&ev.id),
+                ev.start,
+                ev.end
             )));
+        }
+        let (id, quote) = (ev.id.clone(), ev.quote.clone());
+        let trimmed = ev.quote.trim();
+        if !long_enough(trimmed) {
+            return Err(ValidationError::QuoteTooShort { id, quote });
+        }
+        if interviewers.contains(ev.speaker.as_str()) {
+            return Err(ValidationError::InterviewerQuoted { id, quote });
+        }
+        if !quote_source_found(transcript, ev, trimmed) {
+            let said = |s: &Segment| find_on_word_boundaries(&s.text, trimmed).is_some();
+            return Err(match transcript.segments.iter().find(|s| said(s)) {
+                Some(s) if interviewers.contains(s.speaker.as_str()) => {
+                    ValidationError::InterviewerQuoted { id, quote }
+                }
+                Some(_) => ValidationError::Misattributed { id, quote },
+                None => ValidationError::QuoteNotInTranscript { id, quote },
+            });
         }
         if !(0.0..=1.0).contains(&ev.confidence) {
             return Err(ValidationError::Invalid(format!(
                 "evidence {}: confidence {} is outside 0..1",
-                ev.id, ev.confidence
+                shown_id(&ev.id),
+                ev.confidence
             )));
         }
     }
     Ok(())
 }
 
-/// Whether `quote` is verbatim in some segment: first the segments starting at `start` (found by
-/// binary search, since segments are in time order), then every segment, so a quote whose time
-/// is off is still judged on its text.
-fn quote_is_in_transcript(transcript: &Transcript, quote: &str, start: f64) -> bool {
+/// Tolerance, in seconds, between an evidence time and its segment's span (times are written
+/// rounded by some producers).
+const TIME_TOLERANCE: f64 = 0.01;
+
+/// Whether a segment of the evidence's speaker, whose span holds the evidence's start, says the
+/// quote on word boundaries. Segments are in time order, so only those starting by then count.
+fn quote_source_found(transcript: &Transcript, ev: &Evidence, quote: &str) -> bool {
     let segments = &transcript.segments;
-    let first = segments.partition_point(|s| s.start < start);
-    let near = segments[first..].iter().take_while(|s| s.start <= start);
-    near.chain(segments[first.saturating_sub(1)..first].iter())
-        .any(|s| s.text.contains(quote))
-        || segments.iter().any(|s| s.text.contains(quote))
+    // A NaN start is "not after", so such a segment is still examined.
+    let upto =
+        segments.partition_point(|s| s.start.partial_cmp(&(ev.start + TIME_TOLERANCE)) != Some(Ordering::Greater));
+    segments[..upto].iter().rev().any(|s| {
+        let start = if s.start.is_finite() && s.start > 0.0 {
+            s.start
+        } else {
+            0.0
+        };
+        let end = if s.end.is_finite() && s.end > start {
+            s.end
+        } else {
+            start
+        };
+        s.speaker == ev.speaker
+            && ev.start >= start - TIME_TOLERANCE
+            && ev.start <= end + TIME_TOLERANCE
+            && find_on_word_boundaries(&s.text, quote).is_some()
+    })
 }
 
 /// Checks that every evidence id the analysis refers to exists.
@@ -328,3 +468,7 @@ pub fn validate_analysis(evidence: &EvidenceDoc, doc: &AnalysisDoc) -> Result<()
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "analysis_validation_tests.rs"]
+mod validation_tests;

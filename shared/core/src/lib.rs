@@ -5,6 +5,7 @@
 //! - [`error`]: the errors a task can end with; their names are the state machine's
 //!   Retry/Catch names.
 //! - [`analysis`]: the result documents (`evidence.json`, `analysis.json`) and their validation.
+//! - [`quote`]: the rules a quote meets to be evidence (length, word boundaries, roles).
 //! - [`ports`]: the traits the handlers speak to; the adapters live in `interview-aws` and
 //!   `interview-embedded`, the providers in `interview-speech` and `interview-analysis`.
 //! - [`services`]: the set of adapters one process works with, and the one way to build it.
@@ -16,6 +17,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod ports;
+pub mod quote;
 pub mod s3_event;
 pub mod services;
 pub mod telemetry;

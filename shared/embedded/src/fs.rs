@@ -3,9 +3,13 @@
 //! Object keys are arbitrary UTF-8 (spaces, `+`, unicode, `..`), so each `/`-separated segment
 //! is percent-encoded into a safe file name: nothing a key contains can escape the bucket
 //! folder or collide with the store's own bookkeeping (which starts with `.`).
+//!
+//! The bucket is private (folders 0700, objects 0600) and never reads or writes through a
+//! symbolic link; files taken in are checked on their open handle (see [`crate::private`]).
 
 use crate::error::BlobError;
 use crate::ports::{BlobMeta, BlobStore};
+use crate::private::{self, SourceError, MAX_SOURCE_BYTES};
 use async_trait::async_trait;
 use bytes::Bytes;
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -31,7 +35,7 @@ impl FsBlobStore {
     /// A bucket stored under `blobs_dir/<bucket>`.
     pub fn new(blobs_dir: &Path, bucket: &str) -> Result<Self, BlobError> {
         let root = blobs_dir.join(utf8_percent_encode(bucket, SEGMENT).to_string());
-        std::fs::create_dir_all(root.join(".tmp"))
+        private::create_private_dir_all(&root.join(".tmp"))
             .map_err(|e| BlobError::Other(format!("cannot create {}: {e}", root.display())))?;
         Ok(Self {
             bucket: bucket.to_string(),
@@ -92,14 +96,11 @@ impl FsBlobStore {
     }
 
     async fn meta_of(&self, key: &str, path: &Path) -> Result<Option<BlobMeta>, BlobError> {
-        let file = match tokio::fs::File::open(path).await {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io_err(key, e)),
+        let file = match open_object(key, path, u64::MAX) {
+            Ok((f, _)) => f,
+            Err(BlobError::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(e),
         };
-        if file.metadata().await.map_err(|e| io_err(key, e))?.is_dir() {
-            return Ok(None);
-        }
         let (size, etag) = hash_file(file).await.map_err(|e| io_err(key, e))?;
         Ok(Some(BlobMeta {
             size,
@@ -111,7 +112,7 @@ impl FsBlobStore {
     async fn commit(&self, key: &str, tmp: &Path) -> Result<(), BlobError> {
         let dest = self.path_for(key)?;
         if let Some(dir) = dest.parent() {
-            tokio::fs::create_dir_all(dir).await.map_err(|e| io_err(key, e))?;
+            private::create_private_dir_all(dir).map_err(|e| io_err(key, e))?;
         }
         tokio::fs::rename(tmp, &dest).await.map_err(|e| io_err(key, e))
     }
@@ -119,6 +120,51 @@ impl FsBlobStore {
 
 fn io_err(key: &str, e: std::io::Error) -> BlobError {
     BlobError::Other(format!("`{key}`: {e}"))
+}
+
+/// Opens an object's file for reading: not through a link, a regular file, at most `limit`
+/// bytes (a folder or nothing at that path is no object).
+fn open_object(key: &str, path: &Path, limit: u64) -> Result<(tokio::fs::File, u64), BlobError> {
+    match private::open_source(path, limit) {
+        Ok((file, size)) => Ok((tokio::fs::File::from_std(file), size)),
+        Err(SourceError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(BlobError::NotFound(key.to_string()))
+        }
+        Err(SourceError::NotRegular("a folder")) => Err(BlobError::NotFound(key.to_string())),
+        Err(SourceError::TooLarge { size, limit }) => Err(BlobError::TooLarge {
+            key: key.to_string(),
+            size,
+            limit,
+        }),
+        Err(e) => Err(BlobError::Other(format!("`{key}`: {e}"))),
+    }
+}
+
+/// Copies `size` bytes from an opened object or source into a new private file at `dest`.
+async fn copy_into(key: &str, src: tokio::fs::File, size: u64, dest: &Path) -> Result<u64, BlobError> {
+    let mut src = src.into_std().await;
+    let dest = dest.to_path_buf();
+    let shown = key.to_string();
+    let key = key.to_string();
+    tokio::task::spawn_blocking(move || {
+        let mut out = private::create_private_file(&dest).map_err(|e| io_err(&key, e))?;
+        let copied = private::copy_capped(&mut src, &mut out, size).map_err(|e| match e {
+            SourceError::Grew { .. } => BlobError::Unavailable(format!("`{key}`: {e}")),
+            e => BlobError::Other(format!("`{key}`: {e}")),
+        });
+        let copied = match copied {
+            Ok(n) => n,
+            Err(e) => {
+                drop(out);
+                let _ = std::fs::remove_file(&dest);
+                return Err(e);
+            }
+        };
+        out.sync_all().map_err(|e| io_err(&key, e))?;
+        Ok(copied)
+    })
+    .await
+    .map_err(|e| BlobError::Other(format!("`{shown}`: the copy did not finish: {e}")))?
 }
 
 /// Size and content hash; the hash plays the part of S3's ETag (it changes with the content).
@@ -154,32 +200,18 @@ impl BlobStore for FsBlobStore {
 
     async fn get(&self, key: &str, limit: u64) -> Result<Bytes, BlobError> {
         let path = self.path_for(key)?;
-        let size = match tokio::fs::metadata(&path).await {
-            Ok(m) if m.is_file() => m.len(),
-            Ok(_) => return Err(BlobError::NotFound(key.to_string())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(BlobError::NotFound(key.to_string())),
-            Err(e) => return Err(io_err(key, e)),
-        };
-        if size > limit {
-            return Err(BlobError::TooLarge {
-                key: key.to_string(),
-                size,
-                limit,
-            });
-        }
-        tokio::fs::read(&path)
+        let (file, size) = open_object(key, &path, limit)?;
+        let mut buf = Vec::with_capacity(size as usize);
+        file.take(size)
+            .read_to_end(&mut buf)
             .await
-            .map(Bytes::from)
-            .map_err(|e| io_err(key, e))
+            .map_err(|e| io_err(key, e))?;
+        Ok(Bytes::from(buf))
     }
 
     async fn get_prefix(&self, key: &str, len: u64) -> Result<Bytes, BlobError> {
         let path = self.path_for(key)?;
-        let file = match tokio::fs::File::open(&path).await {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(BlobError::NotFound(key.to_string())),
-            Err(e) => return Err(io_err(key, e)),
-        };
+        let (file, _) = open_object(key, &path, u64::MAX)?;
         let mut buf = Vec::new();
         file.take(len).read_to_end(&mut buf).await.map_err(|e| io_err(key, e))?;
         Ok(Bytes::from(buf))
@@ -187,25 +219,15 @@ impl BlobStore for FsBlobStore {
 
     async fn download_to(&self, key: &str, dest: &Path, limit: u64) -> Result<u64, BlobError> {
         let path = self.path_for(key)?;
-        let size = match tokio::fs::metadata(&path).await {
-            Ok(m) => m.len(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(BlobError::NotFound(key.to_string())),
-            Err(e) => return Err(io_err(key, e)),
-        };
-        if size > limit {
-            return Err(BlobError::TooLarge {
-                key: key.to_string(),
-                size,
-                limit,
-            });
-        }
-        tokio::fs::copy(&path, dest).await.map_err(|e| io_err(key, e))
+        let (file, size) = open_object(key, &path, limit)?;
+        copy_into(key, file, size, dest).await
     }
 
     async fn put(&self, key: &str, body: Bytes, _content_type: &str) -> Result<BlobMeta, BlobError> {
         self.path_for(key)?;
         let tmp = self.temp_path();
-        let mut file = tokio::fs::File::create(&tmp).await.map_err(|e| io_err(key, e))?;
+        let file = private::create_private_file(&tmp).map_err(|e| io_err(key, e))?;
+        let mut file = tokio::fs::File::from_std(file);
         file.write_all(&body).await.map_err(|e| io_err(key, e))?;
         file.sync_all().await.map_err(|e| io_err(key, e))?;
         drop(file);
@@ -217,10 +239,20 @@ impl BlobStore for FsBlobStore {
         })
     }
 
+    /// Takes a file in as `key`: see [`crate::private`] for what is refused (a link, a FIFO, a
+    /// device, a file over 5 GiB) and why; the object is a private copy, whatever the source's mode.
     async fn upload_from(&self, key: &str, src: &Path, _content_type: &str) -> Result<BlobMeta, BlobError> {
         self.path_for(key)?;
         let tmp = self.temp_path();
-        tokio::fs::copy(src, &tmp).await.map_err(|e| io_err(key, e))?;
+        let (source, size) = private::open_source(src, MAX_SOURCE_BYTES).map_err(|e| {
+            let what = format!("cannot take in {} as `{key}`: {e}", src.display());
+            if e.retryable() {
+                BlobError::Unavailable(what)
+            } else {
+                BlobError::Other(what)
+            }
+        })?;
+        copy_into(key, tokio::fs::File::from_std(source), size, &tmp).await?;
         let file = tokio::fs::File::open(&tmp).await.map_err(|e| io_err(key, e))?;
         let (size, etag) = hash_file(file).await.map_err(|e| io_err(key, e))?;
         self.commit(key, &tmp).await?;

@@ -8,6 +8,7 @@
 pub mod executions;
 pub mod fs;
 pub mod local;
+pub mod private;
 pub mod sqlite;
 pub mod tasks;
 

@@ -8,6 +8,7 @@ use crate::ports::{Expected, ItemStore, ListQuery};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -45,13 +46,38 @@ fn other(e: impl std::fmt::Display) -> StoreError {
     }
 }
 
+/// Makes the store file private before SQLite opens it: its folder (the data dir) is created
+/// 0700 and the file 0600, created here rather than by SQLite so the umask cannot widen it;
+/// SQLite gives its `-wal` and `-shm` files the same mode. A file from before is made 0600 too.
+fn prepare_private_file(path: &Path) -> Result<(), StoreError> {
+    let fail =
+        |what: &str, p: &Path, e: std::io::Error| StoreError::Other(format!("cannot {what} {}: {e}", p.display()));
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        crate::private::create_private_dir_all(dir).map_err(|e| fail("create", dir, e))?;
+    }
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(crate::private::FILE_MODE)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        // Through the handle, so a link planted in its place is refused, not its target changed.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)
+            .and_then(|f| f.set_permissions(std::fs::Permissions::from_mode(crate::private::FILE_MODE)))
+            .map_err(|e| fail("make private", path, e)),
+        Err(e) => Err(fail("create", path, e)),
+    }
+}
+
 impl SqliteStore {
     /// Opens (and creates if needed) the store file.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| StoreError::Other(format!("cannot create {}: {e}", dir.display())))?;
-        }
+        prepare_private_file(path)?;
         let conn =
             Connection::open(path).map_err(|e| StoreError::Other(format!("cannot open {}: {e}", path.display())))?;
         Self::init(conn)

@@ -97,7 +97,7 @@ async fn a_valid_answer_becomes_evidence_placed_by_the_transcript_not_the_model(
     let analyzer = BedrockAnalyzer::with_client(client, options());
     let doc = analyzer.extract(&t).await.unwrap();
     assert_eq!(rule.num_calls(), 1, "a short interview is one request");
-    assert_eq!(doc.analyzer, format!("bedrock-converse/1:{MODEL}"));
+    assert_eq!(doc.analyzer, format!("bedrock-converse/2:{MODEL}"));
     validate_evidence(&t, &doc).unwrap();
     let got: Vec<(&str, &str, f64, f64, EvidenceKind)> = doc
         .items
@@ -467,11 +467,13 @@ async fn a_three_hour_interview_is_chunked_merged_renumbered_and_deduplicated() 
         answered.len(),
         distinct.len()
     );
-    assert_eq!(
-        doc.items.len(),
-        distinct.len(),
-        "duplicates from the overlap are dropped"
-    );
+    // Answers too short to be evidence ("Yes.") are left out, the rest once each.
+    let kept = distinct
+        .iter()
+        .filter(|(_, q)| interview_core::quote::long_enough(q))
+        .count();
+    assert!(kept < distinct.len(), "the fake model gives some short answers");
+    assert_eq!(doc.items.len(), kept, "duplicates from the overlap are dropped");
     let ids: Vec<String> = doc.items.iter().map(|e| e.id.clone()).collect();
     let want: Vec<String> = (1..=doc.items.len()).map(|i| format!("E{i}")).collect();
     assert_eq!(ids, want, "renumbered E1.. across chunks");
@@ -624,5 +626,5 @@ async fn the_pipeline_records_the_sum_of_both_steps_usage_on_the_item() {
     assert!(item.steps[&interview_core::domain::Step::Extract]
         .worker
         .as_deref()
-        .is_some_and(|w| w.contains("bedrock-converse/1")));
+        .is_some_and(|w| w.contains("bedrock-converse/2")));
 }
