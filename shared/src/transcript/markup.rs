@@ -54,9 +54,9 @@ pub(crate) struct Cue<'a> {
 }
 
 /// Reads `start --> end [settings]` into seconds. `Err` carries the message for a line that is
-/// not a timing, or whose end is before its start.
+/// not a timing, or whose end is before its start; it does not quote the line.
 pub(crate) fn parse_timing(line: &str, example: &str) -> Result<(f64, f64), String> {
-    let malformed = || format!("expected a cue timing like `{example}`, found `{}`", excerpt(line));
+    let malformed = || format!("expected a cue timing like `{example}`");
     let (left, right) = line.split_once("-->").ok_or_else(malformed)?;
     let end_text = right.split_whitespace().next().ok_or_else(malformed)?;
     let start = parse_clock(left.trim()).ok_or_else(malformed)?;
@@ -95,9 +95,9 @@ pub(crate) fn cues_to_segments(cues: &[Cue<'_>]) -> Vec<Segment> {
     segments
 }
 
-/// A line shortened for an error message, so a huge line does not flood it.
+/// A line shortened for [`super::ParseError::excerpt`], so a huge line does not flood it.
 pub(crate) fn excerpt(line: &str) -> String {
-    const MAX_CHARS: usize = 60;
+    const MAX_CHARS: usize = super::EXCERPT_CHARS;
     let line = line.trim();
     if line.chars().count() <= MAX_CHARS {
         return line.to_string();

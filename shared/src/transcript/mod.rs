@@ -28,7 +28,10 @@ use detect::Classified;
 /// Why a transcript could not be read: the format it was read as, where, and what was wrong.
 ///
 /// Displays as `WebVTT, line 12: expected a cue timing …` or, for JSON and whole-file
-/// problems, `Amazon Transcribe JSON: results.items[3].start_time is not a number: `abc``.
+/// problems, `Amazon Transcribe JSON: results.items[3].start_time is not a number (found a string)`.
+/// The message never quotes the file: transcripts are interview content, and this error travels
+/// into logs, events and the item's error message. What the offending line said is in
+/// [`ParseError::excerpt`], which only the access-controlled item keeps.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{}{}: {message}", .format.label(), .line.map(|n| format!(", line {n}")).unwrap_or_default())]
 pub struct ParseError {
@@ -36,12 +39,18 @@ pub struct ParseError {
     pub format: TranscriptFormat,
     /// The 1-based line the problem is on, when the format is line-based.
     pub line: Option<usize>,
-    /// What is wrong, for a person to act on.
+    /// What is wrong, for a person to act on: format, line or JSON path, JSON type; no content.
     pub message: String,
     /// The file was read but holds no words at all (empty, or only cues, lines or segments
     /// without text): an upload with nothing to analyse rather than a malformed one.
     pub no_text: bool,
+    /// At most [`EXCERPT_CHARS`] characters of the offending line or value, so the person fixing
+    /// the file can find it. Interview content: store it only where the transcript may be read.
+    pub excerpt: Option<String>,
 }
+
+/// Longest [`ParseError::excerpt`], in characters (an ellipsis marks a cut).
+pub const EXCERPT_CHARS: usize = 60;
 
 impl ParseError {
     /// An error about the file as a whole or a JSON path.
@@ -51,16 +60,15 @@ impl ParseError {
             line: None,
             message: message.into(),
             no_text: false,
+            excerpt: None,
         }
     }
 
     /// An error on one line.
     pub(crate) fn at(format: TranscriptFormat, line: usize, message: impl Into<String>) -> Self {
         Self {
-            format,
             line: Some(line),
-            message: message.into(),
-            no_text: false,
+            ..Self::new(format, message)
         }
     }
 
@@ -70,6 +78,12 @@ impl ParseError {
             no_text: true,
             ..Self::new(format, message)
         }
+    }
+
+    /// The same error with a shortened copy of the offending text (see [`ParseError::excerpt`]).
+    pub(crate) fn with_excerpt(mut self, text: &str) -> Self {
+        self.excerpt = Some(markup::excerpt(text));
+        self
     }
 }
 
@@ -90,7 +104,7 @@ pub fn parse_transcript(bytes: &[u8], file_name: &str) -> Result<Transcript, Par
             "the file is JSON that is neither Amazon Transcribe output (no `results.items`) nor \
              transcript.json (no `schema_version` and `segments`)",
         )),
-        Classified::BadJson(format, err) => Err(json_error(format, &err)),
+        Classified::BadJson(format, err) => Err(json_error(format, &err, text)),
     }
 }
 
@@ -114,7 +128,7 @@ fn parse_text(format: TranscriptFormat, text: &str) -> Result<Transcript, ParseE
         TranscriptFormat::PlainText => plain::parse(text),
         TranscriptFormat::AmazonTranscribe => amazon::parse(text),
         TranscriptFormat::Canonical => {
-            let value = serde_json::from_str(text).map_err(|err| json_error(format, &err))?;
+            let value = serde_json::from_str(text).map_err(|err| json_error(format, &err, text))?;
             canonical::from_value(&value)
         }
         TranscriptFormat::Speech => Err(ParseError::new(
@@ -124,21 +138,85 @@ fn parse_text(format: TranscriptFormat, text: &str) -> Result<Transcript, ParseE
     }
 }
 
-/// A JSON error with its line: a syntax error, or (from typed reading) a value of the wrong
-/// JSON type; serde's own wording, minus its position suffix.
-pub(crate) fn json_error(format: TranscriptFormat, err: &serde_json::Error) -> ParseError {
-    let text = err.to_string();
-    let suffix = format!(" at line {} column {}", err.line(), err.column());
-    let reason = text.strip_suffix(&suffix).unwrap_or(&text);
-    let kind = match err.classify() {
-        serde_json::error::Category::Data => "unexpected JSON shape",
-        _ => "not valid JSON",
+/// A JSON error with its line and column, worded from serde's classification rather than its
+/// message (which quotes the offending value); the line around the column becomes the excerpt.
+pub(crate) fn json_error(format: TranscriptFormat, err: &serde_json::Error, text: &str) -> ParseError {
+    use serde_json::error::Category;
+    let column = err.column();
+    let message = match err.classify() {
+        Category::Syntax => format!("not valid JSON (column {column})"),
+        Category::Eof => format!("the JSON ends early (column {column}); the file may be cut off"),
+        Category::Io => format!("the JSON could not be read (column {column})"),
+        Category::Data => format!("unexpected JSON shape (column {column}): {}", data_reason(err)),
     };
-    ParseError::at(
-        format,
-        err.line(),
-        format!("{kind} (column {}): {reason}", err.column()),
-    )
+    let excerpt = text
+        .lines()
+        .nth(err.line().saturating_sub(1))
+        .map(|line| around_column(line, column));
+    ParseError {
+        excerpt: excerpt.map(|e| markup::excerpt(&e)),
+        ..ParseError::at(format, err.line(), message)
+    }
+}
+
+/// What a typed-reading error says, reduced to the parts this crate wrote: the JSON type found,
+/// what was expected (the expectation texts are ours) and missing field names (ours too).
+fn data_reason(err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    if let Some(rest) = text.strip_prefix("invalid type: ") {
+        let found = json_type_of_unexpected(rest);
+        // serde ends with `, expected <ours>` then the position; the last one is serde's own.
+        let expected = rest
+            .rfind(", expected ")
+            .map(|at| &rest[at + ", expected ".len()..])
+            .and_then(|tail| tail.rfind(" at line ").map(|end| &tail[..end]))
+            .unwrap_or("another type");
+        // A struct name is this crate's, and means nothing to a person: say what it is.
+        let expected = if expected.starts_with("struct ") {
+            "an object"
+        } else {
+            expected
+        };
+        return format!("found {found}, expected {expected}");
+    }
+    if let Some(rest) = text.strip_prefix("missing field `") {
+        if let Some(end) = rest.find('`') {
+            return format!("missing field `{}`", &rest[..end]);
+        }
+    }
+    "a value has an unexpected type or form".to_string()
+}
+
+/// The JSON type serde's `invalid type: …` names first (`string "…"`, `integer `5``, `map`).
+fn json_type_of_unexpected(rest: &str) -> &'static str {
+    const KINDS: [(&str, &str); 10] = [
+        ("string", "a string"),
+        ("integer", "a number"),
+        ("floating point", "a number"),
+        ("boolean", "a boolean"),
+        ("map", "an object"),
+        ("sequence", "an array"),
+        ("null", "null"),
+        ("unit", "null"),
+        ("character", "a string"),
+        ("Option value", "a value"),
+    ];
+    KINDS
+        .iter()
+        .find(|(prefix, _)| rest.starts_with(prefix))
+        .map_or("a value of another type", |(_, name)| name)
+}
+
+/// Up to [`EXCERPT_CHARS`] characters of `line` ending at the 1-based `column` (bytes), so a
+/// minified one-line JSON file still shows where it broke.
+fn around_column(line: &str, column: usize) -> String {
+    let mut end = column.min(line.len());
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    let head = &line[..end];
+    let skip = head.chars().count().saturating_sub(EXCERPT_CHARS);
+    head.chars().skip(skip).collect()
 }
 
 /// Why bytes are not UTF-8 text.
@@ -158,6 +236,7 @@ impl NotUtf8 {
             line: self.line,
             message: self.message,
             no_text: false,
+            excerpt: None,
         }
     }
 }

@@ -1,6 +1,5 @@
 //! Plain text: `Speaker: text` lines, optionally timestamped, as people paste from notes tools.
 
-use super::markup::excerpt;
 use super::speaker::{is_metadata_line, split_speaker_prefix};
 use super::time::parse_clock;
 use super::{finish, ParseError, Segment, Transcript, TranscriptFormat};
@@ -72,11 +71,9 @@ pub(crate) fn parse(text: &str) -> Result<Transcript, ParseError> {
                 return Err(ParseError::at(
                     FORMAT,
                     index + 1,
-                    format!(
-                        "plain-text transcripts need `Speaker: text` lines, found `{}`",
-                        excerpt(line)
-                    ),
-                ))
+                    "plain-text transcripts need `Speaker: text` lines; this line has no speaker label",
+                )
+                .with_excerpt(line))
             }
         }
     }
@@ -254,8 +251,9 @@ mod tests {
         let err = parse("\n\nInterview with Rosa, March\nRosa: hi\n").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "plain text, line 3: plain-text transcripts need `Speaker: text` lines, found `Interview with Rosa, March`"
+            "plain text, line 3: plain-text transcripts need `Speaker: text` lines; this line has no speaker label"
         );
+        assert_eq!(err.excerpt.as_deref(), Some("Interview with Rosa, March"));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! SubRip (`.srt`): numbered caption blocks, speakers as `Name:` / `[Name]` prefixes.
 
-use super::markup::{blocks, cues_to_segments, excerpt, parse_timing, Cue};
+use super::markup::{blocks, cues_to_segments, parse_timing, Cue};
 use super::{finish, ParseError, Transcript, TranscriptFormat};
 
 /// Errors and the result are labelled with this format.
@@ -36,15 +36,13 @@ pub(crate) fn parse(text: &str) -> Result<Transcript, ParseError> {
             return Err(ParseError::at(
                 FORMAT,
                 block.first_line,
-                format!(
-                    "expected a cue number or a timing like `{TIMING_EXAMPLE}`, found `{}`",
-                    excerpt(lines[0])
-                ),
-            ));
+                format!("expected a cue number or a timing like `{TIMING_EXAMPLE}`"),
+            )
+            .with_excerpt(lines[0]));
         };
         let line_number = block.first_line + timing_index;
-        let (start, end) =
-            parse_timing(lines[timing_index], TIMING_EXAMPLE).map_err(|m| ParseError::at(FORMAT, line_number, m))?;
+        let (start, end) = parse_timing(lines[timing_index], TIMING_EXAMPLE)
+            .map_err(|m| ParseError::at(FORMAT, line_number, m).with_excerpt(lines[timing_index]))?;
         cues.push(Cue {
             start,
             end,
@@ -104,8 +102,9 @@ mod tests {
         let err = parse(text).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "SRT, line 6: expected a cue timing like `00:00:01,000 --> 00:00:04,000`, found `00:00:03,000 -> 00:00:04,000`"
+            "SRT, line 6: expected a cue timing like `00:00:01,000 --> 00:00:04,000`"
         );
+        assert_eq!(err.excerpt.as_deref(), Some("00:00:03,000 -> 00:00:04,000"));
     }
 
     #[test]
@@ -119,8 +118,9 @@ mod tests {
         let err = parse("hello\n\n1\n00:00:01,000 --> 00:00:02,000\nhi\n").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "SRT, line 1: expected a cue number or a timing like `00:00:01,000 --> 00:00:04,000`, found `hello`"
+            "SRT, line 1: expected a cue number or a timing like `00:00:01,000 --> 00:00:04,000`"
         );
+        assert_eq!(err.excerpt.as_deref(), Some("hello"));
     }
 
     #[test]

@@ -175,7 +175,7 @@ fn parse_as_skips_detection() {
     let err = parse_as(TranscriptFormat::WebVtt, "Rosa: hi").unwrap_err();
     assert_eq!(
         err.to_string(),
-        "WebVTT, line 1: a WebVTT file starts with `WEBVTT`, found `Rosa: hi`"
+        "WebVTT, line 1: a WebVTT file starts with `WEBVTT` on its first line"
     );
     let err = parse_as(TranscriptFormat::Canonical, "{\"schema_version\": 1,").unwrap_err();
     assert_eq!(err.format, TranscriptFormat::Canonical);
@@ -238,7 +238,7 @@ fn empty_and_unknown_inputs() {
     assert_eq!(err.format, TranscriptFormat::AmazonTranscribe);
     assert_eq!(
         err.to_string(),
-        "Amazon Transcribe JSON, line 4: not valid JSON (column 15): expected value"
+        "Amazon Transcribe JSON, line 4: not valid JSON (column 15)"
     );
     let err = parse_transcript(b"{\"schema_version\": 2, \"segments\": []}", "x.json").unwrap_err();
     assert_eq!(
@@ -449,4 +449,127 @@ fn garbage_built_from_format_fragments_never_panics() {
             Err(err) => assert!(!err.message.is_empty()),
         }
     }
+}
+
+/// Seeded into malformed files: it must never reach an error's message (which is logged and
+/// shown in lists), only its excerpt.
+const CANARY: &str = "CANARY-7Q3";
+
+/// Malformed files for every reader, each with the canary where the reader trips.
+fn files_with_a_canary() -> Vec<(TranscriptFormat, String)> {
+    use TranscriptFormat::*;
+    let c = CANARY;
+    vec![
+        (WebVtt, format!("{c} WEBVTT\n\n00:01.000 --> 00:02.000\nhi\n")),
+        (WebVtt, format!("WEBVTT\n\n00:01.000 --> {c}\nhi {c}\n")),
+        (WebVtt, format!("WEBVTT\n\n00:04.000 --> 00:03.000\n{c}\n")),
+        (Srt, format!("1\n00:00:01,000 --> {c}\n{c}\n")),
+        (Srt, format!("{c}\n")),
+        (PlainText, format!("{c} said hello\nRosa: hi\n")),
+        (AmazonTranscribe, format!(r#"{{"results": "{c}"}}"#)),
+        (
+            AmazonTranscribe,
+            format!(r#"{{"results": {{"items": [{{"type": "{c}", "alternatives": [{{"content": "{c}"}}]}}]}}}}"#),
+        ),
+        (
+            AmazonTranscribe,
+            format!(
+                r#"{{"results": {{"items": [{{"type": "pronunciation", "start_time": "{c}", "end_time": "1", "alternatives": [{{"content": "{c}"}}]}}]}}}}"#
+            ),
+        ),
+        (
+            AmazonTranscribe,
+            format!(r#"{{"results": {{"items": [{{"type": "pronunciation", "start_time": ["{c}"]}}]}}}}"#),
+        ),
+        (
+            AmazonTranscribe,
+            format!(r#"{{"results": {{"items": [{{"alternatives": "{c}" {c}"#),
+        ),
+        (AmazonTranscribe, format!(r#"{{"results": {{"language_code": "{c}"#)),
+        (Canonical, format!(r#"{{"schema_version": "{c}", "segments": []}}"#)),
+        (
+            Canonical,
+            format!(r#"{{"schema_version": 1, "source_format": "{c}", "segments": []}}"#),
+        ),
+        (
+            Canonical,
+            format!(r#"{{"schema_version": 1, "language": ["{c}"], "segments": []}}"#),
+        ),
+        (
+            Canonical,
+            format!(r#"{{"schema_version": 1, "notes": [["{c}"]], "segments": []}}"#),
+        ),
+        (Canonical, format!(r#"{{"schema_version": 1, "segments": ["{c}"]}}"#)),
+        (
+            Canonical,
+            format!(
+                r#"{{"schema_version": 1, "segments": [{{"speaker": ["{c}"], "start": 0, "end": 1, "text": "x"}}]}}"#
+            ),
+        ),
+        (
+            Canonical,
+            format!(
+                r#"{{"schema_version": 1, "segments": [{{"speaker": "A", "start": "{c}", "end": 1, "text": "x"}}]}}"#
+            ),
+        ),
+        (
+            Canonical,
+            format!(
+                r#"{{"schema_version": 1, "segments": [{{"speaker": "A", "start": 0, "end": 1, "text": {{"{c}": 1}}}}]}}"#
+            ),
+        ),
+        (
+            Canonical,
+            format!(
+                r#"{{"schema_version": 1, "segments": [{{"speaker": "A", "start": 0, "end": 1, "text": "x", "confidence": "{c}"}}]}}"#
+            ),
+        ),
+        (Canonical, format!(r#"{{"schema_version": 1, "segments": [{c}]}}"#)),
+    ]
+}
+
+#[test]
+fn error_messages_never_quote_the_file() {
+    for (format, text) in files_with_a_canary() {
+        let err = parse_as(format, &text).expect_err(&text);
+        let shown = err.to_string();
+        assert!(!shown.contains(CANARY), "{format:?}: {shown}");
+        assert!(!err.message.contains(CANARY), "{format:?}: {shown}");
+        assert!(!err.no_text, "{format:?} should be malformed, not empty: {shown}");
+        if let Some(excerpt) = &err.excerpt {
+            assert!(excerpt.chars().count() <= EXCERPT_CHARS + 1, "{excerpt}");
+        }
+    }
+    // Through detection too, where the name picks the label.
+    for (name, text) in [
+        ("a.vtt", format!("WEBVTT\n\n00:01.000 --> {CANARY}\n{CANARY}\n")),
+        (
+            "a.json",
+            format!(r#"{{"jobName": "{CANARY}", "results": {{"items": [{CANARY}"#),
+        ),
+    ] {
+        let err = parse_transcript(text.as_bytes(), name).expect_err(name);
+        assert!(!err.to_string().contains(CANARY), "{name}: {err}");
+    }
+}
+
+#[test]
+fn excerpts_point_at_the_offending_text() {
+    let err = parse_as(TranscriptFormat::PlainText, &format!("{CANARY} said hello\nRosa: hi\n")).unwrap_err();
+    assert_eq!(err.excerpt.as_deref(), Some("CANARY-7Q3 said hello"));
+    let json = format!(
+        r#"{{"schema_version": 1, "segments": [{{"speaker": "A", "start": "{CANARY}", "end": 1, "text": "x"}}]}}"#
+    );
+    let err = parse_as(TranscriptFormat::Canonical, &json).unwrap_err();
+    assert_eq!(err.excerpt.as_deref(), Some("\"CANARY-7Q3\""));
+    let err = parse_as(
+        TranscriptFormat::AmazonTranscribe,
+        &format!(r#"{{"results": "{CANARY}"}}"#),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.message,
+        "unexpected JSON shape (column 24): found a string, expected an object"
+    );
+    assert!(err.excerpt.as_deref().is_some_and(|e| e.contains(CANARY)));
 }

@@ -1,6 +1,6 @@
 //! WebVTT (`.vtt`): the caption format meeting tools export, speakers in `<v Name>` tags.
 
-use super::markup::{blocks, cues_to_segments, excerpt, parse_timing, Block, Cue};
+use super::markup::{blocks, cues_to_segments, parse_timing, Block, Cue};
 use super::{finish, ParseError, Transcript, TranscriptFormat};
 
 /// Errors and the result are labelled with this format.
@@ -27,8 +27,9 @@ pub(crate) fn parse(text: &str) -> Result<Transcript, ParseError> {
         return Err(ParseError::at(
             FORMAT,
             header.first_line,
-            format!("a WebVTT file starts with `WEBVTT`, found `{}`", excerpt(signature)),
-        ));
+            "a WebVTT file starts with `WEBVTT` on its first line",
+        )
+        .with_excerpt(signature));
     }
     let mut language = None;
     let mut cues = Vec::new();
@@ -88,8 +89,8 @@ fn cue<'a>(block: &Block<'a>) -> Result<Cue<'a>, ParseError> {
         0
     };
     let line_number = block.first_line + timing_index;
-    let (start, end) =
-        parse_timing(lines[timing_index], TIMING_EXAMPLE).map_err(|m| ParseError::at(FORMAT, line_number, m))?;
+    let (start, end) = parse_timing(lines[timing_index], TIMING_EXAMPLE)
+        .map_err(|m| ParseError::at(FORMAT, line_number, m).with_excerpt(lines[timing_index]))?;
     Ok(Cue {
         start,
         end,
@@ -164,8 +165,9 @@ mod tests {
         let err = parse("\n\nWEBVTTX\n\n00:01.000 --> 00:02.000\nhi\n").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "WebVTT, line 3: a WebVTT file starts with `WEBVTT`, found `WEBVTTX`"
+            "WebVTT, line 3: a WebVTT file starts with `WEBVTT` on its first line"
         );
+        assert_eq!(err.excerpt.as_deref(), Some("WEBVTTX"));
     }
 
     #[test]
@@ -174,14 +176,16 @@ mod tests {
         let err = parse(text).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "WebVTT, line 8: expected a cue timing like `00:00:01.000 --> 00:00:04.000`, found `hello`"
+            "WebVTT, line 8: expected a cue timing like `00:00:01.000 --> 00:00:04.000`"
         );
+        assert_eq!(err.excerpt.as_deref(), Some("hello"));
         let err = parse("WEBVTT\n\ncue-7\n00:01.000 -> 00:02.000\nhi\n").unwrap_err();
         assert_eq!(err.line, Some(4));
         assert_eq!(
             err.message,
-            "expected a cue timing like `00:00:01.000 --> 00:00:04.000`, found `00:01.000 -> 00:02.000`"
+            "expected a cue timing like `00:00:01.000 --> 00:00:04.000`"
         );
+        assert_eq!(err.excerpt.as_deref(), Some("00:01.000 -> 00:02.000"));
     }
 
     #[test]
