@@ -165,6 +165,9 @@ fn push_span(spans: &mut Vec<Span>, piece: Span) {
 }
 
 /// Strips the tags of one line, tracking the voice in effect, and returns its text pieces.
+///
+/// Linear in the line's length: a tag's end is looked for only up to the next `<` (a tag holds
+/// none), so a line of ten thousand `<` is scanned once, not once per `<`.
 fn walk_line(line: &str, voice: &mut Option<String>) -> Vec<Span> {
     let mut pieces = Vec::new();
     let mut raw = String::new();
@@ -172,7 +175,8 @@ fn walk_line(line: &str, voice: &mut Option<String>) -> Vec<Span> {
     while let Some(open) = rest.find('<') {
         let after = &rest[open + 1..];
         let tag = after
-            .find('>')
+            .find(['<', '>'])
+            .filter(|&close| after.as_bytes()[close] == b'>')
             .map(|close| &after[..close])
             .filter(|tag| looks_like_tag(tag));
         let Some(tag) = tag else {
@@ -247,7 +251,12 @@ fn strip_ssa_overrides(text: &str) -> String {
 
 /// Decodes the character references captions use: `&amp; &lt; &gt; &nbsp; &quot; &apos;`,
 /// direction marks (dropped) and numeric `&#39;` / `&#x27;`. Anything else stays as written.
+///
+/// Linear in the text's length: the `;` ending a reference is looked for only within the
+/// longest reference name, so `&&&&…` without any `;` is scanned once.
 pub(crate) fn decode_entities(text: &str) -> String {
+    /// Longest reference body read (`#x10FFFF` is 8); anything longer is text.
+    const MAX_REFERENCE: usize = 10;
     if !text.contains('&') {
         return text.to_string();
     }
@@ -256,9 +265,9 @@ pub(crate) fn decode_entities(text: &str) -> String {
     while let Some(amp) = rest.find('&') {
         out.push_str(&rest[..amp]);
         let after = &rest[amp + 1..];
-        let decoded = after
-            .find(';')
-            .filter(|&semi| semi <= 10)
+        let decoded = after.as_bytes()[..after.len().min(MAX_REFERENCE + 1)]
+            .iter()
+            .position(|&b| b == b';')
             .and_then(|semi| entity(&after[..semi]).map(|c| (c, semi)));
         match decoded {
             Some((c, semi)) => {

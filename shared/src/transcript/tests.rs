@@ -573,3 +573,16 @@ fn excerpts_point_at_the_offending_text() {
     );
     assert!(err.excerpt.as_deref().is_some_and(|e| e.contains(CANARY)));
 }
+
+/// Tag stripping and entity decoding are linear: a 5 MB cue line of `<` or `&` (once minutes of
+/// work) is read as the text it is. Timings are measured by `examples/markup_scan.rs`.
+#[test]
+fn five_megabyte_lines_of_angle_brackets_or_ampersands_are_text() {
+    const SIZE: usize = 5_000_000;
+    for fill in ["<", "&", "<v", "&#"] {
+        let body = fill.repeat(SIZE / fill.len());
+        let text = format!("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n<v A>{body}\n");
+        let t = parse_as(TranscriptFormat::WebVtt, &text).unwrap();
+        assert_eq!(speakers_and_texts(&t), vec![("A", body.as_str())], "{fill}");
+    }
+}
