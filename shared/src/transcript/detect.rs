@@ -36,8 +36,9 @@ pub(crate) fn format_from_name(file_name: &str) -> Option<TranscriptFormat> {
 
 /// Guesses the format of a transcript file.
 ///
-/// `bytes` must be UTF-8 text (a UTF-8 byte-order mark is allowed); anything else, an empty
-/// file, and JSON of an unknown shape give `None`. The rules, in order:
+/// `bytes` are decoded as [`super::parse_transcript`] does (any Unicode form, legacy encodings
+/// by detection); a binary file, an empty one, and JSON of an unknown shape give `None`. The
+/// rules, in order:
 /// 1. starts with `{` (or is a JSON array): an object with `results` and either `jobName` or
 ///    `results.items` is Amazon Transcribe output; one with `schema_version` and `segments` is
 ///    the project's transcript.json; any other JSON, or text that starts with `{` but is not
@@ -50,8 +51,8 @@ pub(crate) fn format_from_name(file_name: &str) -> Option<TranscriptFormat> {
 /// 5. otherwise a `.vtt` or `.srt` name picks that format (so the reader reports what is wrong
 ///    with the file), and everything else is plain text.
 pub fn detect_format(bytes: &[u8], file_name: &str) -> Option<TranscriptFormat> {
-    let text = super::decode_utf8(bytes).ok()?;
-    match classify(text, file_name) {
+    let decoded = super::encoding::decode(bytes).ok()?;
+    match classify(&decoded.text, file_name) {
         Classified::Text(format) | Classified::Json(format) => Some(format),
         Classified::Empty | Classified::OtherJson | Classified::BadJson(..) => None,
     }
@@ -344,7 +345,8 @@ mod tests {
     fn not_text_is_not_a_transcript() {
         assert_eq!(detect_format(b"", "a.txt"), None);
         assert_eq!(detect_format(b" \n\t", "a.txt"), None);
-        assert_eq!(detect_format(b"\xff\xfeR\0", "a.txt"), None);
-        assert_eq!(detect_format(b"caf\xe9", "a.txt"), None);
+        assert_eq!(detect_format(b"\0\0\0\x01\x02PK", "a.txt"), None);
+        assert_eq!(detect_format(b"\xff\xfeR\0:\0 \0h\0i\0", "a.txt"), Some(PlainText));
+        assert_eq!(detect_format(b"Rosa: caf\xe9", "a.txt"), Some(PlainText));
     }
 }

@@ -11,6 +11,7 @@
 mod amazon;
 mod canonical;
 mod detect;
+mod encoding;
 mod markup;
 mod model;
 mod plain;
@@ -89,13 +90,15 @@ impl ParseError {
 
 /// Reads an uploaded transcript file.
 ///
-/// The format is detected from the content, with the file name as a tie-breaker (see
-/// [`detect_format`] for the rules). The bytes must be UTF-8: a UTF-8 byte-order mark is
-/// skipped, UTF-16 and invalid UTF-8 are refused with the offset of the first bad byte.
+/// The bytes are decoded first (UTF-8, UTF-16/32 with a byte-order mark, legacy encodings by
+/// detection; binary files are refused), the encoding is recorded on the transcript, then the
+/// format is detected from the content, with the file name as a tie-breaker (see
+/// [`detect_format`] for the rules).
 pub fn parse_transcript(bytes: &[u8], file_name: &str) -> Result<Transcript, ParseError> {
     let fallback = detect::format_from_name(file_name).unwrap_or(TranscriptFormat::PlainText);
-    let text = decode_utf8(bytes).map_err(|e| e.into_error(fallback))?;
-    match detect::classify(text, file_name) {
+    let decoded = encoding::decode(bytes).map_err(|e| ParseError::new(fallback, e.message))?;
+    let text: &str = &decoded.text;
+    let mut transcript = match detect::classify(text, file_name) {
         Classified::Empty => Err(ParseError::no_text(fallback, "the transcript is empty")),
         Classified::Text(format) => parse_text(format, text),
         Classified::Json(format) => parse_text(format, text),
@@ -105,7 +108,18 @@ pub fn parse_transcript(bytes: &[u8], file_name: &str) -> Result<Transcript, Par
              transcript.json (no `schema_version` and `segments`)",
         )),
         Classified::BadJson(format, err) => Err(json_error(format, &err, text)),
+    }?;
+    transcript.encoding = Some(decoded.encoding.to_string());
+    if decoded.replaced {
+        transcript.warnings.insert(
+            0,
+            Warning {
+                line: None,
+                kind: WarningKind::InvalidBytesReplaced,
+            },
+        );
     }
+    Ok(transcript)
 }
 
 /// Reads text known to be in `format` (the caller already decided, e.g. from a job setting).
@@ -217,54 +231,6 @@ fn around_column(line: &str, column: usize) -> String {
     let head = &line[..end];
     let skip = head.chars().count().saturating_sub(EXCERPT_CHARS);
     head.chars().skip(skip).collect()
-}
-
-/// Why bytes are not UTF-8 text.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct NotUtf8 {
-    /// Line of the bad byte, when known.
-    line: Option<usize>,
-    /// What to tell the person.
-    message: String,
-}
-
-impl NotUtf8 {
-    /// The error for a file read as `format`.
-    fn into_error(self, format: TranscriptFormat) -> ParseError {
-        ParseError {
-            format,
-            line: self.line,
-            message: self.message,
-            no_text: false,
-            excerpt: None,
-        }
-    }
-}
-
-/// The text of a transcript file: UTF-8, with a UTF-8 byte-order mark skipped.
-pub(crate) fn decode_utf8(bytes: &[u8]) -> Result<&str, NotUtf8> {
-    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        return Err(NotUtf8 {
-            line: None,
-            message: "the file is UTF-16 text; save it as UTF-8 and upload it again".to_string(),
-        });
-    }
-    let (bom, body) = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        Some(body) => (3, body),
-        None => (0, bytes),
-    };
-    std::str::from_utf8(body).map_err(|err| {
-        let valid = err.valid_up_to();
-        let line = body[..valid].iter().filter(|&&b| b == b'\n').count() + 1;
-        let byte = body.get(valid).copied().unwrap_or_default();
-        NotUtf8 {
-            line: Some(line),
-            message: format!(
-                "the file is not valid UTF-8 (byte 0x{byte:02X} at offset {}); save it as UTF-8",
-                bom + valid
-            ),
-        }
-    })
 }
 
 /// The last step of every reader: drops segments without text, sorts by start (stably) and

@@ -68,6 +68,65 @@ pub struct Transcript {
     /// Remarks for a person (e.g. "speaker labels are low confidence").
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// The text encoding the uploaded file was read as (`UTF-8`, `UTF-16LE`, `windows-1252`,
+    /// `Shift_JIS` …); absent for transcripts not read from a file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<String>,
+    /// What a lenient reader skipped or repaired, by line: the transcript may lack a part of the
+    /// file, and the person who uploaded it should know where to look.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
+}
+
+/// Something a reader skipped or repaired instead of refusing the file. Names no content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    /// The 1-based line it is about, when the format is line-based.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// What happened.
+    pub kind: WarningKind,
+}
+
+/// The kinds of [`Warning`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningKind {
+    /// A cue block without a readable timing line was skipped (WebVTT's parsing rules).
+    SkippedCue,
+    /// A cue that ends before it starts was skipped.
+    CueEndsBeforeStart,
+    /// Text outside any cue or turn was skipped.
+    SkippedText,
+    /// An SRT cue has no number line; it was read anyway.
+    MissingCueNumber,
+    /// An SRT timing uses `.` for the decimal mark instead of `,`; it was read anyway.
+    DotDecimalMark,
+    /// Bytes that are invalid in the file's encoding were replaced with U+FFFD.
+    InvalidBytesReplaced,
+}
+
+impl Warning {
+    /// A warning on a line.
+    pub fn at(line: usize, kind: WarningKind) -> Self {
+        Self { line: Some(line), kind }
+    }
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(line) = self.line {
+            write!(f, "line {line}: ")?;
+        }
+        f.write_str(match self.kind {
+            WarningKind::SkippedCue => "a cue block without a valid timing line was skipped",
+            WarningKind::CueEndsBeforeStart => "a cue that ends before it starts was skipped",
+            WarningKind::SkippedText => "text outside any cue or speaker turn was skipped",
+            WarningKind::MissingCueNumber => "the cue has no number line (read anyway)",
+            WarningKind::DotDecimalMark => "the timing uses `.` instead of `,` before the milliseconds (read anyway)",
+            WarningKind::InvalidBytesReplaced => "bytes invalid in the file's encoding were replaced with �",
+        })
+    }
 }
 
 impl Transcript {
@@ -79,6 +138,8 @@ impl Transcript {
             language: None,
             segments,
             notes: Vec::new(),
+            encoding: None,
+            warnings: Vec::new(),
         }
     }
 
