@@ -74,7 +74,7 @@ fn with<'a>(encoding: &'static Encoding, body: &'a [u8]) -> Decoded<'a> {
 /// character become U+FFFD.
 fn utf32(body: &[u8], big_endian: bool) -> Decoded<'static> {
     let mut text = String::with_capacity(body.len() / 4);
-    let mut replaced = body.len() % 4 != 0;
+    let mut replaced = !body.len().is_multiple_of(4);
     for chunk in body.chunks_exact(4) {
         let bytes = [chunk[0], chunk[1], chunk[2], chunk[3]];
         let code = if big_endian {
@@ -90,7 +90,7 @@ fn utf32(body: &[u8], big_endian: bool) -> Decoded<'static> {
             }
         }
     }
-    if body.len() % 4 != 0 {
+    if !body.len().is_multiple_of(4) {
         text.push(char::REPLACEMENT_CHARACTER);
     }
     Decoded {
