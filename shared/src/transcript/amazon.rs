@@ -11,6 +11,9 @@ use serde::Deserialize;
 
 use super::{finish, json_error, ParseError, Segment, Transcript, TranscriptFormat};
 
+#[path = "amazon_channels.rs"]
+mod channels;
+
 /// Errors and the result are labelled with this format.
 const FORMAT: TranscriptFormat = TranscriptFormat::AmazonTranscribe;
 /// The speaker of output without speaker labels, named as Transcribe names its first speaker.
@@ -38,6 +41,8 @@ struct RawResults {
     speaker_labels: Option<RawSpeakerLabels>,
     #[serde(default)]
     audio_segments: Option<Vec<RawAudioSegment>>,
+    #[serde(default)]
+    channel_labels: Option<channels::RawChannelLabels>,
 }
 
 /// `results.items[]`: a word or a punctuation mark.
@@ -208,7 +213,13 @@ struct SpeakerTurn<'a> {
 pub(crate) fn parse(text: &str) -> Result<Transcript, ParseError> {
     let document: RawDocument = serde_json::from_str(text).map_err(|err| json_error(FORMAT, &err, text))?;
     let results = document.results;
-    let items = read_items(results.items.as_deref().unwrap_or_default())?;
+    let mut items = read_items(results.items.as_deref().unwrap_or_default(), "results.items")?;
+    if items.iter().all(|item| item.label.is_none()) {
+        // Channel identification: each channel's words carry its label (one speaker per channel).
+        if let Some(from_channels) = channels::items(results.channel_labels.as_ref())? {
+            items = from_channels;
+        }
+    }
     let audio_segments = results.audio_segments.as_deref().unwrap_or_default();
     let mut notes = Vec::new();
     let segments = if audio_segments.is_empty() {
@@ -229,11 +240,11 @@ pub(crate) fn parse(text: &str) -> Result<Transcript, ParseError> {
     finish(FORMAT, segments, results.language_code, notes)
 }
 
-/// Validates every item once, keeping borrowed text.
-fn read_items(raw: &[RawItem]) -> Result<Vec<Item<'_>>, ParseError> {
+/// Validates every item once, keeping borrowed text; `at` is the array's JSON path.
+fn read_items<'a>(raw: &'a [RawItem], at: &str) -> Result<Vec<Item<'a>>, ParseError> {
     let mut items = Vec::with_capacity(raw.len());
     for (index, item) in raw.iter().enumerate() {
-        let path = || format!("results.items[{index}]");
+        let path = || format!("{at}[{index}]");
         let alternative = item
             .alternatives
             .as_deref()

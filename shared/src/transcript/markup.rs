@@ -53,20 +53,28 @@ pub(crate) struct Cue<'a> {
     pub lines: Vec<&'a str>,
 }
 
-/// Reads `start --> end [settings]` into seconds. `Err` carries the message for a line that is
-/// not a timing, or whose end is before its start; it does not quote the line.
-pub(crate) fn parse_timing(line: &str, example: &str) -> Result<(f64, f64), String> {
-    let malformed = || format!("expected a cue timing like `{example}`");
+/// Why a timing line was not read; each carries the message, which does not quote the line.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum TimingError {
+    /// Not `start --> end` with two clock times.
+    Malformed(String),
+    /// Both times read, but the end is before the start.
+    EndsBeforeStart(String),
+}
+
+/// Reads `start --> end [settings]` into seconds.
+pub(crate) fn parse_timing(line: &str, example: &str) -> Result<(f64, f64), TimingError> {
+    let malformed = || TimingError::Malformed(format!("expected a cue timing like `{example}`"));
     let (left, right) = line.split_once("-->").ok_or_else(malformed)?;
     let end_text = right.split_whitespace().next().ok_or_else(malformed)?;
     let start = parse_clock(left.trim()).ok_or_else(malformed)?;
     let end = parse_clock(end_text).ok_or_else(malformed)?;
     if end < start {
-        return Err(format!(
+        return Err(TimingError::EndsBeforeStart(format!(
             "the cue ends ({}) before it starts ({})",
             format_clock(end),
             format_clock(start)
-        ));
+        )));
     }
     Ok((start, end))
 }

@@ -259,6 +259,46 @@ pub(crate) fn finish(
     Ok(transcript)
 }
 
+/// What a lenient reader skipped: a warning per skipped or repaired part, and the error the
+/// first skipped part would have been, reported if nothing readable is left.
+#[derive(Debug, Default)]
+pub(crate) struct Skipped {
+    warnings: Vec<Warning>,
+    first: Option<ParseError>,
+}
+
+impl Skipped {
+    /// Skips a part of the file that `err` describes.
+    pub(crate) fn skip(&mut self, kind: WarningKind, err: ParseError) {
+        self.warnings.push(Warning { line: err.line, kind });
+        self.first.get_or_insert(err);
+    }
+
+    /// Records a repair (the part was read).
+    pub(crate) fn repaired(&mut self, line: usize, kind: WarningKind) {
+        self.warnings.push(Warning::at(line, kind));
+    }
+}
+
+/// [`finish`] for a lenient reader: the warnings go on the transcript; when nothing readable is
+/// left and parts were skipped, the first skipped part's error is the answer (a malformed file,
+/// not an empty one).
+pub(crate) fn finish_lenient(
+    format: TranscriptFormat,
+    segments: Vec<Segment>,
+    language: Option<String>,
+    notes: Vec<String>,
+    skipped: Skipped,
+) -> Result<Transcript, ParseError> {
+    match finish(format, segments, language, notes) {
+        Ok(mut transcript) => {
+            transcript.warnings = skipped.warnings;
+            Ok(transcript)
+        }
+        Err(empty) => Err(skipped.first.unwrap_or(empty)),
+    }
+}
+
 #[cfg(test)]
 mod tests;
 
