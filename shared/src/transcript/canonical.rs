@@ -2,20 +2,10 @@
 
 use serde_json::{Map, Value};
 
-use super::{finish, ParseError, Segment, Transcript, TranscriptFormat, TRANSCRIPT_SCHEMA_VERSION};
+use super::{finish, ParseError, Segment, Transcript, TranscriptFormat, Warning, TRANSCRIPT_SCHEMA_VERSION};
 
 /// Errors are labelled with this format.
 const FORMAT: TranscriptFormat = TranscriptFormat::Canonical;
-
-/// Every format, to name the valid `source_format` values in a message.
-const ALL_FORMATS: [TranscriptFormat; 6] = [
-    TranscriptFormat::AmazonTranscribe,
-    TranscriptFormat::WebVtt,
-    TranscriptFormat::Srt,
-    TranscriptFormat::PlainText,
-    TranscriptFormat::Canonical,
-    TranscriptFormat::Speech,
-];
 
 /// Validates and reads a transcript.json document.
 ///
@@ -47,7 +37,10 @@ pub(crate) fn from_value(value: &Value) -> Result<Transcript, ParseError> {
     let source_format = match root.get("source_format") {
         None | Some(Value::Null) => FORMAT,
         Some(value) => serde_json::from_value::<TranscriptFormat>(value.clone()).map_err(|_| {
-            let names: Vec<String> = ALL_FORMATS.iter().map(|f| format!("`{}`", format_name(*f))).collect();
+            let names: Vec<String> = TranscriptFormat::ALL
+                .iter()
+                .map(|f| format!("`{}`", format_name(*f)))
+                .collect();
             fail(format!("source_format is not one of {}", names.join(", "))).with_excerpt(&value.to_string())
         })?,
     };
@@ -78,8 +71,14 @@ pub(crate) fn from_value(value: &Value) -> Result<Transcript, ParseError> {
         .enumerate()
         .map(|(i, item)| segment(i, item))
         .collect::<Result<Vec<_>, _>>()?;
+    let warnings = match root.get("warnings") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(value) => serde_json::from_value::<Vec<Warning>>(value.clone())
+            .map_err(|_| type_error("warnings must be an array of {line, kind} objects", value))?,
+    };
     let mut transcript = finish(FORMAT, segments, language, notes)?;
     transcript.source_format = source_format;
+    transcript.warnings = warnings;
     Ok(transcript)
 }
 
@@ -205,6 +204,7 @@ mod tests {
         );
         t.language = Some("en-US".into());
         t.notes = vec!["a note".into()];
+        t.warnings = vec![Warning::at(3, crate::transcript::WarningKind::SkippedCue)];
         t
     }
 
@@ -283,7 +283,10 @@ mod tests {
         let err = from_value(&json!({"schema_version": 1, "source_format": "mp3", "segments": []})).unwrap_err();
         assert_eq!(
             err.message,
-            "source_format is not one of `amazon_transcribe`, `web_vtt`, `srt`, `plain_text`, `canonical`, `speech`"
+            "source_format is not one of `amazon_transcribe`, `web_vtt`, `srt`, `plain_text`, `canonical`, `speech`, \
+             `zoom_vtt`, `zoom_text`, `teams_vtt`, `teams_docx`, `google_meet_text`, `google_meet_docx`, `otter_text`, \
+             `otter_docx`, `rev_text`, `rev_json`, `youtube_sbv`, `assembly_ai`, `deepgram`, `whisper_json`, \
+             `transcribe_call_analytics`, `word_document`"
         );
         let err = from_value(&json!({"schema_version": 1, "segments": {}})).unwrap_err();
         assert_eq!(err.message, "`segments` must be an array");

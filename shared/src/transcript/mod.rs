@@ -9,16 +9,26 @@
 //! `end >= start`, and are sorted by start (stably, so equal starts keep file order).
 
 mod amazon;
+mod assemblyai;
+mod call_analytics;
 mod canonical;
+mod deepgram;
 mod detect;
+mod docx;
 mod encoding;
+mod headed;
 mod markup;
+mod meet;
 mod model;
 mod plain;
+mod rev;
+mod sbv;
 mod speaker;
 mod srt;
 mod time;
 mod webvtt;
+mod whisper_json;
+mod zoom;
 
 pub use detect::{detect_format, is_transcript_name};
 pub use model::*;
@@ -95,6 +105,12 @@ impl ParseError {
 /// format is detected from the content, with the file name as a tie-breaker (see
 /// [`detect_format`] for the rules).
 pub fn parse_transcript(bytes: &[u8], file_name: &str) -> Result<Transcript, ParseError> {
+    if docx::is_zip(bytes) {
+        let text = docx::text(bytes)?;
+        let mut transcript = parse_text(detect::docx_format(&text)?, &text)?;
+        transcript.encoding = Some("UTF-8".to_string());
+        return Ok(transcript);
+    }
     let fallback = detect::format_from_name(file_name).unwrap_or(TranscriptFormat::PlainText);
     let decoded = encoding::decode(bytes).map_err(|e| ParseError::new(fallback, e.message))?;
     let text: &str = &decoded.text;
@@ -104,8 +120,9 @@ pub fn parse_transcript(bytes: &[u8], file_name: &str) -> Result<Transcript, Par
         Classified::Json(format) => parse_text(format, text),
         Classified::OtherJson => Err(ParseError::new(
             fallback,
-            "the file is JSON that is neither Amazon Transcribe output (no `results.items`) nor \
-             transcript.json (no `schema_version` and `segments`)",
+            "the file is JSON of no known transcript shape (Amazon Transcribe `results.items`, transcript.json \
+             `schema_version` and `segments`, Whisper `segments`, AssemblyAI `utterances`, Deepgram \
+             `results.channels`, Rev `monologues`, Call Analytics `Transcript`)",
         )),
         Classified::BadJson(format, err) => Err(json_error(format, &err, text)),
     }?;
@@ -149,6 +166,24 @@ fn parse_text(format: TranscriptFormat, text: &str) -> Result<Transcript, ParseE
             format,
             "speech recognition output is produced from a recording, not read from a file",
         )),
+        TranscriptFormat::ZoomVtt => zoom::parse_vtt(text),
+        TranscriptFormat::ZoomText => zoom::parse_text(text),
+        TranscriptFormat::TeamsVtt => {
+            let (language, cues, skipped) = webvtt::read_cues(text, format)?;
+            finish_lenient(format, markup::cues_to_segments(&cues), language, Vec::new(), skipped)
+        }
+        TranscriptFormat::TeamsDocx | TranscriptFormat::OtterText | TranscriptFormat::OtterDocx => {
+            headed::parse(text, format)
+        }
+        TranscriptFormat::GoogleMeetText | TranscriptFormat::GoogleMeetDocx => meet::parse(text, format),
+        TranscriptFormat::RevText => rev::parse_text(text),
+        TranscriptFormat::RevJson => rev::parse_json(text),
+        TranscriptFormat::YoutubeSbv => sbv::parse(text),
+        TranscriptFormat::AssemblyAi => assemblyai::parse(text),
+        TranscriptFormat::Deepgram => deepgram::parse(text),
+        TranscriptFormat::WhisperJson => whisper_json::parse(text),
+        TranscriptFormat::TranscribeCallAnalytics => call_analytics::parse(text),
+        TranscriptFormat::WordDocument => detect::docx_format(text).and_then(|format| parse_text(format, text)),
     }
 }
 
@@ -249,6 +284,22 @@ pub(crate) fn finish(
             TranscriptFormat::AmazonTranscribe => "the output has no words (no items and no audio segments with text)",
             TranscriptFormat::PlainText => "the file has no `Speaker: text` lines with text",
             TranscriptFormat::Canonical | TranscriptFormat::Speech => "the transcript has no segments with text",
+            TranscriptFormat::ZoomVtt | TranscriptFormat::TeamsVtt | TranscriptFormat::YoutubeSbv => {
+                "the file has no cues with text"
+            }
+            TranscriptFormat::ZoomText
+            | TranscriptFormat::TeamsDocx
+            | TranscriptFormat::GoogleMeetText
+            | TranscriptFormat::GoogleMeetDocx
+            | TranscriptFormat::OtterText
+            | TranscriptFormat::OtterDocx
+            | TranscriptFormat::RevText => "the file has no speaker turns with text",
+            TranscriptFormat::RevJson
+            | TranscriptFormat::AssemblyAi
+            | TranscriptFormat::Deepgram
+            | TranscriptFormat::WhisperJson
+            | TranscriptFormat::TranscribeCallAnalytics => "the output has no words",
+            TranscriptFormat::WordDocument => "the document has no text",
         };
         return Err(ParseError::no_text(format, message));
     }
@@ -299,6 +350,10 @@ pub(crate) fn finish_lenient(
     }
 }
 
+#[cfg(test)]
+mod format_tests;
+#[cfg(test)]
+mod privacy_tests;
 #[cfg(test)]
 mod tests;
 

@@ -21,9 +21,68 @@ pub enum TranscriptFormat {
     Canonical,
     /// Produced by a speech engine from a recording.
     Speech,
+    /// Zoom's WebVTT (`Name: text` inside numbered cues).
+    ZoomVtt,
+    /// Zoom's saved transcript text (`[Name] hh:mm:ss` then the words).
+    ZoomText,
+    /// Microsoft Teams' WebVTT (`<v Name>`, often unpadded times).
+    TeamsVtt,
+    /// Microsoft Teams' Word transcript (`Name   0:04` then the turn).
+    TeamsDocx,
+    /// Google Meet's transcript as text (`hh:mm:ss` marks, `Name: text` lines).
+    GoogleMeetText,
+    /// Google Meet's transcript as a Word document.
+    GoogleMeetDocx,
+    /// Otter.ai text export (`Name  0:03` then the words).
+    OtterText,
+    /// Otter.ai Word export.
+    OtterDocx,
+    /// Rev text (`Name (00:00:03):` then the words).
+    RevText,
+    /// Rev JSON (`monologues` of elements).
+    RevJson,
+    /// YouTube captions (`.sbv`).
+    YoutubeSbv,
+    /// AssemblyAI transcript JSON (`utterances`).
+    AssemblyAi,
+    /// Deepgram response JSON (`results.utterances` or channel words).
+    Deepgram,
+    /// OpenAI Whisper, faster-whisper or WhisperX JSON (`segments`).
+    WhisperJson,
+    /// Amazon Transcribe Call Analytics output (`Transcript[]` with `ParticipantRole`).
+    TranscribeCallAnalytics,
+    /// A Word document that is not (or not yet known to be) one of the exports above; only
+    /// errors about the `.docx` container carry it, never a transcript.
+    WordDocument,
 }
 
 impl TranscriptFormat {
+    /// Every format, in declaration order (for messages listing the valid names).
+    pub const ALL: [TranscriptFormat; 22] = [
+        TranscriptFormat::AmazonTranscribe,
+        TranscriptFormat::WebVtt,
+        TranscriptFormat::Srt,
+        TranscriptFormat::PlainText,
+        TranscriptFormat::Canonical,
+        TranscriptFormat::Speech,
+        TranscriptFormat::ZoomVtt,
+        TranscriptFormat::ZoomText,
+        TranscriptFormat::TeamsVtt,
+        TranscriptFormat::TeamsDocx,
+        TranscriptFormat::GoogleMeetText,
+        TranscriptFormat::GoogleMeetDocx,
+        TranscriptFormat::OtterText,
+        TranscriptFormat::OtterDocx,
+        TranscriptFormat::RevText,
+        TranscriptFormat::RevJson,
+        TranscriptFormat::YoutubeSbv,
+        TranscriptFormat::AssemblyAi,
+        TranscriptFormat::Deepgram,
+        TranscriptFormat::WhisperJson,
+        TranscriptFormat::TranscribeCallAnalytics,
+        TranscriptFormat::WordDocument,
+    ];
+
     /// A human name for error messages.
     pub fn label(self) -> &'static str {
         match self {
@@ -33,6 +92,22 @@ impl TranscriptFormat {
             TranscriptFormat::PlainText => "plain text",
             TranscriptFormat::Canonical => "transcript.json",
             TranscriptFormat::Speech => "speech recognition",
+            TranscriptFormat::ZoomVtt => "Zoom WebVTT",
+            TranscriptFormat::ZoomText => "Zoom transcript text",
+            TranscriptFormat::TeamsVtt => "Teams WebVTT",
+            TranscriptFormat::TeamsDocx => "Teams .docx",
+            TranscriptFormat::GoogleMeetText => "Google Meet text",
+            TranscriptFormat::GoogleMeetDocx => "Google Meet .docx",
+            TranscriptFormat::OtterText => "Otter.ai text",
+            TranscriptFormat::OtterDocx => "Otter.ai .docx",
+            TranscriptFormat::RevText => "Rev text",
+            TranscriptFormat::RevJson => "Rev JSON",
+            TranscriptFormat::YoutubeSbv => "YouTube SBV",
+            TranscriptFormat::AssemblyAi => "AssemblyAI JSON",
+            TranscriptFormat::Deepgram => "Deepgram JSON",
+            TranscriptFormat::WhisperJson => "Whisper JSON",
+            TranscriptFormat::TranscribeCallAnalytics => "Transcribe Call Analytics JSON",
+            TranscriptFormat::WordDocument => "Word document",
         }
     }
 }
