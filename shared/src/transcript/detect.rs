@@ -38,9 +38,9 @@ pub(crate) fn format_from_name(file_name: &str) -> Option<TranscriptFormat> {
 
 /// Guesses the format of a transcript file.
 ///
-/// `bytes` are decoded as [`super::parse_transcript`] does (any Unicode form, legacy encodings
-/// by detection); a binary file, an empty one, and JSON of an unknown shape give `None`. The
-/// rules, in order:
+/// `bytes` are decoded as [`super::parse_transcript`] does (a `.docx` by its text, any Unicode
+/// form, legacy encodings by detection); a binary file, an empty one, and JSON of an unknown
+/// shape give `None`. The rules, in order (docs/formats.md has the full table):
 /// 1. starts with `{` (or is a JSON array): an object with `results` and either `jobName` or
 ///    `results.items` is Amazon Transcribe output; one with `schema_version` and `segments` is
 ///    the project's transcript.json; any other JSON, or text that starts with `{` but is not
@@ -53,6 +53,9 @@ pub(crate) fn format_from_name(file_name: &str) -> Option<TranscriptFormat> {
 /// 5. otherwise a `.vtt` or `.srt` name picks that format (so the reader reports what is wrong
 ///    with the file), and everything else is plain text.
 pub fn detect_format(bytes: &[u8], file_name: &str) -> Option<TranscriptFormat> {
+    if super::docx::is_zip(bytes) {
+        return super::docx::text(bytes).and_then(|text| docx_format(&text)).ok();
+    }
     let decoded = super::encoding::decode(bytes).ok()?;
     match classify(&decoded.text, file_name) {
         Classified::Text(format) | Classified::Json(format) => Some(format),

@@ -97,6 +97,10 @@ fn teams_docx_headings_turns_and_transcription_markers() {
         ]
     );
     assert_eq!(t.encoding.as_deref(), Some("UTF-8"));
+    assert_eq!(
+        detect_format(fixture!("teams.docx"), "x"),
+        Some(TranscriptFormat::TeamsDocx)
+    );
 }
 
 #[test]
