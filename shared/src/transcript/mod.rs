@@ -1,9 +1,12 @@
 //! Transcripts: the canonical model and the input formats parsed into it.
 //!
-//! A transcript upload skips speech recognition: [`parse_transcript`] reads Amazon Transcribe
-//! output, WebVTT, SRT, plain `Speaker: text` files and the project's own transcript.json into
-//! one [`Transcript`]. Every error names the format and, for line-based formats, the line, so
-//! the interview's error message tells a person what to fix.
+//! A transcript upload skips speech recognition: [`parse_transcript`] reads caption files
+//! (WebVTT, SRT, SBV), meeting-tool exports (Zoom, Teams, Google Meet, Otter.ai, Rev; text and
+//! `.docx`), speech-service JSON (Amazon Transcribe and Call Analytics, AssemblyAI, Deepgram,
+//! Whisper, Rev), plain `Speaker: text` files and the project's own transcript.json into one
+//! [`Transcript`], in any Unicode form or legacy encoding. `docs/formats.md` describes each.
+//! Every error names the format and, for line-based formats, the line, so the interview's error
+//! message tells a person what to fix, without quoting the file (see [`ParseError`]).
 //!
 //! What every reader guarantees: segments have text, finite non-negative times with
 //! `end >= start`, and are sorted by start (stably, so equal starts keep file order).
