@@ -51,11 +51,11 @@ pub(crate) fn read_cues(
     let mut cues = Vec::new();
     let mut skipped = Skipped::default();
     // A header run straight into a cue (no blank line after it) still yields that cue.
-    let header_end = header
-        .lines
+    // The signature line is never a timing, even when the text after `WEBVTT ` holds `-->`.
+    let header_end = header.lines[1..]
         .iter()
         .position(|l| l.contains("-->"))
-        .unwrap_or(header.lines.len());
+        .map_or(header.lines.len(), |at| at + 1);
     for line in &header.lines[1..header_end] {
         if let Some((key, value)) = line.split_once(':') {
             if key.trim().eq_ignore_ascii_case("language") && !value.trim().is_empty() {
@@ -183,6 +183,16 @@ mod tests {
     fn a_cue_right_after_the_header_is_kept() {
         let t = parse("WEBVTT\n00:01.000 --> 00:02.000\n<v A>hi</v>\n").unwrap();
         assert_eq!(speakers_and_texts(&t), vec![("A", "hi")]);
+    }
+
+    /// Found by fuzzing (`fuzz/artifacts/transcript/crash-36cbd7c0…`): `-->` in the signature
+    /// line's free text made the header end before it started, and slicing panicked.
+    #[test]
+    fn an_arrow_in_the_signature_line_is_header_text() {
+        let t = parse("WEBVTT --> 00:00:08.010\nBen: hi\n\n00:01.000 --> 00:02.000\n<v A>there</v>\n").unwrap();
+        assert_eq!(speakers_and_texts(&t), vec![("A", "there")]);
+        let t = parse("WEBVTT -->\n00:01.000 --> 00:02.000\nhi\n").unwrap();
+        assert_eq!(speakers_and_texts(&t), vec![("Speaker 1", "hi")]);
     }
 
     #[test]
