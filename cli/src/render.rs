@@ -193,6 +193,10 @@ pub fn status(item: &Interview, now: DateTime<Utc>) -> String {
     if let Some(note) = &item.note {
         let _ = writeln!(out, "note        {note}");
     }
+    for (i, warning) in item.warnings.iter().enumerate() {
+        let label = if i == 0 { "warnings" } else { "" };
+        let _ = writeln!(out, "{label:<11} {warning}");
+    }
     let c = &item.counts;
     let _ = writeln!(
         out,

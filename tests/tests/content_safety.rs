@@ -7,10 +7,9 @@
 //! Paths × backends: every path runs on the embedded backend (SQLite + data dir) and on moto
 //! (DynamoDB + S3), with the same handlers and the same state machine file.
 //!
-//! The transcript readers' cases are in one table, [`READER_CASES`]: they quote the offending
-//! line in their messages today and pass only once the readers' fix (a separate branch that
-//! moves the quote into `ParseError.excerpt`) is merged and the transcribe handler passes that
-//! excerpt to the item. They fail until then, on purpose.
+//! The transcript readers' cases are in one table, [`READER_CASES`]: the readers name the format
+//! and the line, and put the offending line only into `ParseError.excerpt`, which the transcribe
+//! step stores on the item's error.
 
 use async_trait::async_trait;
 use integration_tests::faults::{Backend, Env, Fault, Gate, ProviderOp, Rule};
@@ -141,13 +140,11 @@ const READER_CASES: &[(&str, &str, &str)] = &[
     (
         "vtt",
         "a.vtt",
-        "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nAna: hello\n\n00:00:0x {} --> nonsense\nAna: more\n",
+        // The readers skip a malformed cue and read the rest (with a warning): here it is the
+        // only cue, so nothing readable remains and the file is refused.
+        "WEBVTT\n\n00:00:0x {} --> nonsense\nAna: more\n",
     ),
-    (
-        "srt",
-        "a.srt",
-        "1\n00:00:01,000 --> 00:00:03,000\nAna: hello\n\n2\n{} --> 00:00:05,000\nAna: more\n",
-    ),
+    ("srt", "a.srt", "1\n{} --> 00:00:05,000\nAna: more\n"),
     (
         "plain",
         "a.txt",

@@ -238,6 +238,7 @@ async fn duplicate(pipeline: &Pipeline, item: &Interview) -> Result<IngestOutcom
 fn new_run(item: &mut Interview, source: Source, now: chrono::DateTime<chrono::Utc>) {
     item.begin_next_run();
     item.artifacts = Default::default();
+    item.warnings.clear();
     item.counts = Default::default();
     item.source = source;
     item.updated_at = now;

@@ -9,6 +9,7 @@ use crate::config::TranscriberChoice;
 use crate::domain::update::{update_item, Change};
 use crate::domain::{ArtifactName, Interview, SourceKind, Step};
 use crate::error::{BlobError, TaskError};
+use crate::mark_failed::fail_with_excerpt;
 use crate::media::{human_duration, sniff, DurationLimits, ProbeInput, Sniffed, PROBE_BYTES, SNIFF_BYTES};
 use crate::ports::{TranscriptionRequest, TranscriptionState};
 use crate::services::Services;
@@ -111,7 +112,7 @@ async fn start(services: &Services, input: &TaskInput) -> Result<TranscribeOutpu
     }
     match item.source.kind {
         SourceKind::Transcript => {
-            let transcript = read_uploaded_transcript(services, &item).await?;
+            let transcript = read_uploaded_transcript(services, input, &item).await?;
             store_transcript(services, input, &item, transcript).await
         }
         SourceKind::Audio | SourceKind::Video => {
@@ -298,7 +299,11 @@ async fn on_state(
     }
 }
 
-async fn read_uploaded_transcript(services: &Services, item: &Interview) -> Result<Transcript, TaskError> {
+async fn read_uploaded_transcript(
+    services: &Services,
+    input: &TaskInput,
+    item: &Interview,
+) -> Result<Transcript, TaskError> {
     let limit = services.settings.max_transcript_bytes;
     let bytes = services.blobs.get(&item.source.key, limit).await.map_err(|e| match e {
         BlobError::TooLarge { size, limit, .. } => TaskError::Input(format!(
@@ -311,13 +316,19 @@ async fn read_uploaded_transcript(services: &Services, item: &Interview) -> Resu
         )),
         other => other.into(),
     })?;
-    parse_transcript(&bytes, item.source.file_name()).map_err(|e| {
-        TaskError::Input(if e.no_text {
-            no_words_in_transcript(&e.to_string())
-        } else {
-            format!("could not read the transcript: {e}. Fix the file and upload it again")
-        })
-    })
+    match parse_transcript(&bytes, item.source.file_name()) {
+        Ok(transcript) => Ok(transcript),
+        Err(e) => {
+            let error = TaskError::Input(if e.no_text {
+                no_words_in_transcript(&e.to_string())
+            } else {
+                format!("could not read the transcript: {e}. Fix the file and upload it again")
+            });
+            // The message names the format and the line; the offending text itself goes only
+            // to the item's excerpt, never into the execution's cause or a log.
+            Err(fail_with_excerpt(services, input, Step::Transcribe, error, e.excerpt.as_deref()).await)
+        }
+    }
 }
 
 /// The input error for a transcript file that holds no words; `what` says what was found.
@@ -371,10 +382,12 @@ async fn store_transcript(
     }
     let key = write_artifact(services, item, ArtifactName::Transcript, &transcript).await?;
     let speakers = transcript.speakers().len() as u32;
+    let warnings: Vec<String> = transcript.warnings.iter().map(ToString::to_string).collect();
     finish_with_artifact(services, input, Step::Transcribe, &key, |i| {
         i.artifacts.transcript = Some(key.clone());
         i.counts.words = words;
         i.counts.speakers = speakers;
+        i.warnings = warnings.clone();
     })
     .await?;
     tracing::info!(words, speakers, "transcript written");

@@ -11,6 +11,9 @@ use serde::Deserialize;
 
 use super::{finish, json_error, ParseError, Segment, Transcript, TranscriptFormat};
 
+#[path = "amazon_channels.rs"]
+mod channels;
+
 /// Errors and the result are labelled with this format.
 const FORMAT: TranscriptFormat = TranscriptFormat::AmazonTranscribe;
 /// The speaker of output without speaker labels, named as Transcribe names its first speaker.
@@ -38,6 +41,8 @@ struct RawResults {
     speaker_labels: Option<RawSpeakerLabels>,
     #[serde(default)]
     audio_segments: Option<Vec<RawAudioSegment>>,
+    #[serde(default)]
+    channel_labels: Option<channels::RawChannelLabels>,
 }
 
 /// `results.items[]`: a word or a punctuation mark.
@@ -105,10 +110,15 @@ struct RawAudioSegment {
 }
 
 /// A number as Transcribe writes it: a string (`"4.87"`) or, from other tools, a JSON number.
-/// Kept as written when it is not a finite number, for the error message.
+/// Kept as written when it is not a finite number, for the error's excerpt.
 enum RawNumber {
     Number(f64),
-    NotANumber(String),
+    NotANumber {
+        /// The JSON type found, for the message.
+        json_type: &'static str,
+        /// The value as written, for the excerpt only.
+        written: String,
+    },
 }
 
 impl<'de> Deserialize<'de> for RawNumber {
@@ -130,7 +140,10 @@ impl Visitor<'_> for RawNumberVisitor {
     fn visit_str<E>(self, text: &str) -> Result<RawNumber, E> {
         Ok(match text.trim().parse::<f64>() {
             Ok(n) if n.is_finite() => RawNumber::Number(n),
-            _ => RawNumber::NotANumber(text.to_string()),
+            _ => RawNumber::NotANumber {
+                json_type: "a string",
+                written: text.to_string(),
+            },
         })
     }
 
@@ -147,7 +160,10 @@ impl Visitor<'_> for RawNumberVisitor {
     }
 
     fn visit_bool<E>(self, b: bool) -> Result<RawNumber, E> {
-        Ok(RawNumber::NotANumber(b.to_string()))
+        Ok(RawNumber::NotANumber {
+            json_type: "a boolean",
+            written: b.to_string(),
+        })
     }
 }
 
@@ -195,9 +211,15 @@ struct SpeakerTurn<'a> {
 /// fields used (no JSON tree is built), so a 4-hour output costs little memory. Value errors
 /// name the JSON path; a wrong JSON type is reported with its line and column.
 pub(crate) fn parse(text: &str) -> Result<Transcript, ParseError> {
-    let document: RawDocument = serde_json::from_str(text).map_err(|err| json_error(FORMAT, &err))?;
+    let document: RawDocument = serde_json::from_str(text).map_err(|err| json_error(FORMAT, &err, text))?;
     let results = document.results;
-    let items = read_items(results.items.as_deref().unwrap_or_default())?;
+    let mut items = read_items(results.items.as_deref().unwrap_or_default(), "results.items")?;
+    if items.iter().all(|item| item.label.is_none()) {
+        // Channel identification: each channel's words carry its label (one speaker per channel).
+        if let Some(from_channels) = channels::items(results.channel_labels.as_ref())? {
+            items = from_channels;
+        }
+    }
     let audio_segments = results.audio_segments.as_deref().unwrap_or_default();
     let mut notes = Vec::new();
     let segments = if audio_segments.is_empty() {
@@ -218,11 +240,11 @@ pub(crate) fn parse(text: &str) -> Result<Transcript, ParseError> {
     finish(FORMAT, segments, results.language_code, notes)
 }
 
-/// Validates every item once, keeping borrowed text.
-fn read_items(raw: &[RawItem]) -> Result<Vec<Item<'_>>, ParseError> {
+/// Validates every item once, keeping borrowed text; `at` is the array's JSON path.
+fn read_items<'a>(raw: &'a [RawItem], at: &str) -> Result<Vec<Item<'a>>, ParseError> {
     let mut items = Vec::with_capacity(raw.len());
     for (index, item) in raw.iter().enumerate() {
-        let path = || format!("results.items[{index}]");
+        let path = || format!("{at}[{index}]");
         let alternative = item
             .alternatives
             .as_deref()
@@ -240,10 +262,9 @@ fn read_items(raw: &[RawItem]) -> Result<Vec<Item<'_>>, ParseError> {
             Some("pronunciation") => word_times(&item.start_time, &item.end_time, path)?,
             Some("punctuation") => Kind::Punctuation,
             Some(other) => {
-                return Err(fail(format!(
-                    "{}.type is `{other}`, expected `pronunciation` or `punctuation`",
-                    path()
-                )))
+                return Err(
+                    fail(format!("{}.type is neither `pronunciation` nor `punctuation`", path())).with_excerpt(other),
+                )
             }
             None if item.start_time.is_some() => word_times(&item.start_time, &item.end_time, path)?,
             None => Kind::Punctuation,
@@ -289,7 +310,7 @@ fn span(
 fn time(raw: Option<&RawNumber>, path: impl Fn() -> String) -> Result<f64, ParseError> {
     let seconds = number(raw, &path)?;
     if seconds < 0.0 {
-        return Err(fail(format!("{} is negative: `{seconds}`", path())));
+        return Err(fail(format!("{} is negative", path())).with_excerpt(&seconds.to_string()));
     }
     Ok(seconds)
 }
@@ -298,7 +319,11 @@ fn time(raw: Option<&RawNumber>, path: impl Fn() -> String) -> Result<f64, Parse
 fn number(raw: Option<&RawNumber>, path: impl Fn() -> String) -> Result<f64, ParseError> {
     match raw {
         Some(RawNumber::Number(n)) => Ok(*n),
-        Some(RawNumber::NotANumber(text)) => Err(fail(format!("{} is not a number: `{text}`", path()))),
+        Some(RawNumber::NotANumber { json_type, written }) => Err(fail(format!(
+            "{} is not a number (found {json_type} that is not one)",
+            path()
+        ))
+        .with_excerpt(written)),
         None => Err(fail(format!("{} is missing", path()))),
     }
 }
@@ -607,7 +632,7 @@ mod tests {
         let cases = [
             (
                 json!({"results": {"items": [word("0", "1", "a"), word("abc", "2", "b")]}}),
-                "Amazon Transcribe JSON: results.items[1].start_time is not a number: `abc`",
+                "Amazon Transcribe JSON: results.items[1].start_time is not a number (found a string that is not one)",
             ),
             (
                 json!({"results": {"items": [{"type": "pronunciation", "end_time": "1", "alternatives": [{"content": "a"}]}]}}),
@@ -619,7 +644,7 @@ mod tests {
             ),
             (
                 json!({"results": {"items": [word("-1", "1", "a")]}}),
-                "Amazon Transcribe JSON: results.items[0].start_time is negative: `-1`",
+                "Amazon Transcribe JSON: results.items[0].start_time is negative",
             ),
             (
                 json!({"results": {"items": [{"type": "pronunciation", "start_time": "0", "end_time": "1"}]}}),
@@ -627,11 +652,11 @@ mod tests {
             ),
             (
                 json!({"results": {"items": [{"type": "speech", "alternatives": [{"content": "a"}]}]}}),
-                "Amazon Transcribe JSON: results.items[0].type is `speech`, expected `pronunciation` or `punctuation`",
+                "Amazon Transcribe JSON: results.items[0].type is neither `pronunciation` nor `punctuation`",
             ),
             (
                 json!({"results": {"items": {}}}),
-                "Amazon Transcribe JSON, line 1: unexpected JSON shape (column 20): invalid type: map, expected a sequence",
+                "Amazon Transcribe JSON, line 1: unexpected JSON shape (column 20): found an object, expected a sequence",
             ),
             (
                 json!({"results": {"items": [word("0", "1", "a")], "speaker_labels": {"segments": [{"start_time": "0", "end_time": "1"}]}}}),
@@ -640,12 +665,12 @@ mod tests {
             (
                 json!({"results": {"items": [{"type": "pronunciation", "start_time": "0", "end_time": true,
                                               "alternatives": [{"content": "a"}]}]}}),
-                "Amazon Transcribe JSON: results.items[0].end_time is not a number: `true`",
+                "Amazon Transcribe JSON: results.items[0].end_time is not a number (found a boolean that is not one)",
             ),
             (
                 json!({"results": {"items": [{"type": "pronunciation", "start_time": "0", "end_time": "1",
                                               "alternatives": [{"content": "a", "confidence": "high"}]}]}}),
-                "Amazon Transcribe JSON: results.items[0].alternatives[0].confidence is not a number: `high`",
+                "Amazon Transcribe JSON: results.items[0].alternatives[0].confidence is not a number (found a string that is not one)",
             ),
             (
                 json!({"results": {"items": [], "audio_segments": [{"start_time": "0", "end_time": "1"}]}}),
@@ -653,7 +678,7 @@ mod tests {
             ),
             (
                 json!({"results": {"items": [word("0", "1", "a")], "speaker_labels": {"segments": [{"start_time": "0", "end_time": "x"}]}}}),
-                "Amazon Transcribe JSON: results.speaker_labels.segments[0].end_time is not a number: `x`",
+                "Amazon Transcribe JSON: results.speaker_labels.segments[0].end_time is not a number (found a string that is not one)",
             ),
             (
                 json!({"results": {"items": []}}),

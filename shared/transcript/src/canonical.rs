@@ -2,20 +2,10 @@
 
 use serde_json::{Map, Value};
 
-use super::{finish, ParseError, Segment, Transcript, TranscriptFormat, TRANSCRIPT_SCHEMA_VERSION};
+use super::{finish, ParseError, Segment, Transcript, TranscriptFormat, Warning, TRANSCRIPT_SCHEMA_VERSION};
 
 /// Errors are labelled with this format.
 const FORMAT: TranscriptFormat = TranscriptFormat::Canonical;
-
-/// Every format, to name the valid `source_format` values in a message.
-const ALL_FORMATS: [TranscriptFormat; 6] = [
-    TranscriptFormat::AmazonTranscribe,
-    TranscriptFormat::WebVtt,
-    TranscriptFormat::Srt,
-    TranscriptFormat::PlainText,
-    TranscriptFormat::Canonical,
-    TranscriptFormat::Speech,
-];
 
 /// Validates and reads a transcript.json document.
 ///
@@ -38,21 +28,26 @@ pub(crate) fn from_value(value: &Value) -> Result<Transcript, ParseError> {
         }
         Some(version) => {
             return Err(fail(format!(
-                "schema_version must be a whole number, found `{version}`"
-            )))
+                "schema_version must be a whole number, found {}",
+                json_type(version)
+            ))
+            .with_excerpt(&version.to_string()))
         }
     }
     let source_format = match root.get("source_format") {
         None | Some(Value::Null) => FORMAT,
         Some(value) => serde_json::from_value::<TranscriptFormat>(value.clone()).map_err(|_| {
-            let names: Vec<String> = ALL_FORMATS.iter().map(|f| format!("`{}`", format_name(*f))).collect();
-            fail(format!("source_format `{value}` is not one of {}", names.join(", ")))
+            let names: Vec<String> = TranscriptFormat::ALL
+                .iter()
+                .map(|f| format!("`{}`", format_name(*f)))
+                .collect();
+            fail(format!("source_format is not one of {}", names.join(", "))).with_excerpt(&value.to_string())
         })?,
     };
     let language = match root.get("language") {
         None | Some(Value::Null) => None,
         Some(Value::String(code)) => Some(code.clone()),
-        Some(other) => return Err(fail(format!("language must be a string, found `{other}`"))),
+        Some(other) => return Err(type_error("language must be a string", other)),
     };
     let notes = match root.get("notes") {
         None | Some(Value::Null) => Vec::new(),
@@ -62,10 +57,10 @@ pub(crate) fn from_value(value: &Value) -> Result<Transcript, ParseError> {
             .map(|(i, note)| {
                 note.as_str()
                     .map(str::to_string)
-                    .ok_or_else(|| fail(format!("notes[{i}] must be a string, found `{note}`")))
+                    .ok_or_else(|| type_error(&format!("notes[{i}] must be a string"), note))
             })
             .collect::<Result<_, _>>()?,
-        Some(other) => return Err(fail(format!("notes must be an array of strings, found `{other}`"))),
+        Some(other) => return Err(type_error("notes must be an array of strings", other)),
     };
     let items = root
         .get("segments")
@@ -76,8 +71,14 @@ pub(crate) fn from_value(value: &Value) -> Result<Transcript, ParseError> {
         .enumerate()
         .map(|(i, item)| segment(i, item))
         .collect::<Result<Vec<_>, _>>()?;
+    let warnings = match root.get("warnings") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(value) => serde_json::from_value::<Vec<Warning>>(value.clone())
+            .map_err(|_| type_error("warnings must be an array of {line, kind} objects", value))?,
+    };
     let mut transcript = finish(FORMAT, segments, language, notes)?;
     transcript.source_format = source_format;
+    transcript.warnings = warnings;
     Ok(transcript)
 }
 
@@ -93,13 +94,14 @@ fn format_name(format: TranscriptFormat) -> String {
 fn segment(index: usize, item: &Value) -> Result<Segment, ParseError> {
     let object: &Map<String, Value> = item
         .as_object()
-        .ok_or_else(|| fail(format!("segments[{index}] must be an object, found `{item}`")))?;
+        .ok_or_else(|| type_error(&format!("segments[{index}] must be an object"), item))?;
     let speaker = match object.get("speaker") {
         Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
         Some(other) => {
-            return Err(fail(format!(
-                "segments[{index}].speaker must be a non-empty string, found `{other}`"
-            )))
+            return Err(type_error(
+                &format!("segments[{index}].speaker must be a non-empty string"),
+                other,
+            ))
         }
         None => return Err(fail(format!("segments[{index}].speaker is missing"))),
     };
@@ -112,11 +114,7 @@ fn segment(index: usize, item: &Value) -> Result<Segment, ParseError> {
     }
     let text = match object.get("text") {
         Some(Value::String(s)) => s.clone(),
-        Some(other) => {
-            return Err(fail(format!(
-                "segments[{index}].text must be a string, found `{other}`"
-            )))
-        }
+        Some(other) => return Err(type_error(&format!("segments[{index}].text must be a string"), other)),
         None => return Err(fail(format!("segments[{index}].text is missing"))),
     };
     let confidence = match object.get("confidence") {
@@ -124,9 +122,10 @@ fn segment(index: usize, item: &Value) -> Result<Segment, ParseError> {
         Some(value) => match value.as_f64() {
             Some(c) if (0.0..=1.0).contains(&c) => Some(c as f32),
             _ => {
-                return Err(fail(format!(
-                    "segments[{index}].confidence must be a number from 0 to 1, found `{value}`"
-                )))
+                return Err(type_error(
+                    &format!("segments[{index}].confidence must be a number from 0 to 1"),
+                    value,
+                ))
             }
         },
     };
@@ -145,9 +144,10 @@ fn time(object: &Map<String, Value>, index: usize, field: &str) -> Result<f64, P
         None => Err(fail(format!("segments[{index}].{field} is missing"))),
         Some(value) => match value.as_f64() {
             Some(seconds) if seconds.is_finite() && seconds >= 0.0 => Ok(seconds),
-            _ => Err(fail(format!(
-                "segments[{index}].{field} must be a non-negative number of seconds, found `{value}`"
-            ))),
+            _ => Err(type_error(
+                &format!("segments[{index}].{field} must be a non-negative number of seconds"),
+                value,
+            )),
         },
     }
 }
@@ -155,6 +155,25 @@ fn time(object: &Map<String, Value>, index: usize, field: &str) -> Result<f64, P
 /// An error about the whole document or a field.
 fn fail(message: impl Into<String>) -> ParseError {
     ParseError::new(FORMAT, message)
+}
+
+/// A field holding the wrong value: the message names its JSON type, the excerpt holds it.
+fn type_error(what: &str, found: &Value) -> ParseError {
+    fail(format!("{what}, found {}", json_type(found))).with_excerpt(&found.to_string())
+}
+
+/// The JSON type of a value as a person says it (`a string`, `a negative number`).
+pub(crate) fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(n) if n.as_f64().is_some_and(|f| f < 0.0) => "a negative number",
+        Value::Number(_) => "a number",
+        Value::String(s) if s.is_empty() => "an empty string",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
 }
 
 #[cfg(test)]
@@ -185,6 +204,7 @@ mod tests {
         );
         t.language = Some("en-US".into());
         t.notes = vec!["a note".into()];
+        t.warnings = vec![Warning::at(3, crate::WarningKind::SkippedCue)];
         t
     }
 
@@ -211,7 +231,8 @@ mod tests {
             "transcript.json: schema_version 2 is not supported; this version reads schema_version 1"
         );
         let err = from_value(&json!({"schema_version": "1", "segments": []})).unwrap_err();
-        assert_eq!(err.message, "schema_version must be a whole number, found `\"1\"`");
+        assert_eq!(err.message, "schema_version must be a whole number, found a string");
+        assert_eq!(err.excerpt.as_deref(), Some("\"1\""));
         let err = from_value(&json!({"segments": []})).unwrap_err();
         assert_eq!(err.message, "`schema_version` is missing");
     }
@@ -226,15 +247,15 @@ mod tests {
             ),
             (
                 json!({"speaker": "", "start": 0, "end": 1, "text": "x"}),
-                "segments[1].speaker must be a non-empty string, found `\"\"`",
+                "segments[1].speaker must be a non-empty string, found an empty string",
             ),
             (
                 json!({"speaker": "A", "start": -1, "end": 1, "text": "x"}),
-                "segments[1].start must be a non-negative number of seconds, found `-1`",
+                "segments[1].start must be a non-negative number of seconds, found a negative number",
             ),
             (
                 json!({"speaker": "A", "start": 0, "end": "1", "text": "x"}),
-                "segments[1].end must be a non-negative number of seconds, found `\"1\"`",
+                "segments[1].end must be a non-negative number of seconds, found a string",
             ),
             (
                 json!({"speaker": "A", "start": 2, "end": 1.5, "text": "x"}),
@@ -242,13 +263,13 @@ mod tests {
             ),
             (
                 json!({"speaker": "A", "start": 0, "end": 1, "text": 5}),
-                "segments[1].text must be a string, found `5`",
+                "segments[1].text must be a string, found a number",
             ),
             (
                 json!({"speaker": "A", "start": 0, "end": 1, "text": "x", "confidence": 1.5}),
-                "segments[1].confidence must be a number from 0 to 1, found `1.5`",
+                "segments[1].confidence must be a number from 0 to 1, found a number",
             ),
-            (json!("nope"), "segments[1] must be an object, found `\"nope\"`"),
+            (json!("nope"), "segments[1] must be an object, found a string"),
         ];
         for (bad, message) in cases {
             let err = from_value(&json!({"schema_version": 1, "segments": [ok.clone(), bad]})).unwrap_err();
@@ -262,7 +283,10 @@ mod tests {
         let err = from_value(&json!({"schema_version": 1, "source_format": "mp3", "segments": []})).unwrap_err();
         assert_eq!(
             err.message,
-            "source_format `\"mp3\"` is not one of `amazon_transcribe`, `web_vtt`, `srt`, `plain_text`, `canonical`, `speech`"
+            "source_format is not one of `amazon_transcribe`, `web_vtt`, `srt`, `plain_text`, `canonical`, `speech`, \
+             `zoom_vtt`, `zoom_text`, `teams_vtt`, `teams_docx`, `google_meet_text`, `google_meet_docx`, `otter_text`, \
+             `otter_docx`, `rev_text`, `rev_json`, `youtube_sbv`, `assembly_ai`, `deepgram`, `whisper_json`, \
+             `transcribe_call_analytics`, `word_document`"
         );
         let err = from_value(&json!({"schema_version": 1, "segments": {}})).unwrap_err();
         assert_eq!(err.message, "`segments` must be an array");
@@ -272,6 +296,6 @@ mod tests {
             "transcript.json: the transcript has no segments with text"
         );
         let err = from_value(&json!({"schema_version": 1, "notes": [1], "segments": []})).unwrap_err();
-        assert_eq!(err.message, "notes[0] must be a string, found `1`");
+        assert_eq!(err.message, "notes[0] must be a string, found a number");
     }
 }

@@ -7,10 +7,10 @@ use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Vis
 use super::TranscriptFormat;
 
 /// File extensions that may hold a transcript, lower case.
-const TRANSCRIPT_EXTENSIONS: &[&str] = &["vtt", "srt", "txt", "json"];
+const TRANSCRIPT_EXTENSIONS: &[&str] = &["vtt", "srt", "txt", "json", "sbv", "docx"];
 
-/// Whether a file name (or S3 key) has a transcript extension: `.vtt`, `.srt`, `.txt` or
-/// `.json`, in any letter case. Used to route uploads; the content still decides the format.
+/// Whether a file name (or S3 key) has a transcript extension: `.vtt`, `.srt`, `.txt`,
+/// `.json`, `.sbv` or `.docx`, in any letter case. Used to route uploads; the content still decides the format.
 pub fn is_transcript_name(file_name: &str) -> bool {
     extension(file_name).is_some_and(|ext| TRANSCRIPT_EXTENSIONS.contains(&ext.as_str()))
 }
@@ -30,14 +30,17 @@ pub(crate) fn format_from_name(file_name: &str) -> Option<TranscriptFormat> {
         "srt" => Some(TranscriptFormat::Srt),
         "txt" => Some(TranscriptFormat::PlainText),
         "json" => Some(TranscriptFormat::AmazonTranscribe),
+        "sbv" => Some(TranscriptFormat::YoutubeSbv),
+        "docx" => Some(TranscriptFormat::WordDocument),
         _ => None,
     }
 }
 
 /// Guesses the format of a transcript file.
 ///
-/// `bytes` must be UTF-8 text (a UTF-8 byte-order mark is allowed); anything else, an empty
-/// file, and JSON of an unknown shape give `None`. The rules, in order:
+/// `bytes` are decoded as [`super::parse_transcript`] does (a `.docx` by its text, any Unicode
+/// form, legacy encodings by detection); a binary file, an empty one, and JSON of an unknown
+/// shape give `None`. The rules, in order (docs/formats.md has the full table):
 /// 1. starts with `{` (or is a JSON array): an object with `results` and either `jobName` or
 ///    `results.items` is Amazon Transcribe output; one with `schema_version` and `segments` is
 ///    the project's transcript.json; any other JSON, or text that starts with `{` but is not
@@ -50,8 +53,11 @@ pub(crate) fn format_from_name(file_name: &str) -> Option<TranscriptFormat> {
 /// 5. otherwise a `.vtt` or `.srt` name picks that format (so the reader reports what is wrong
 ///    with the file), and everything else is plain text.
 pub fn detect_format(bytes: &[u8], file_name: &str) -> Option<TranscriptFormat> {
-    let text = super::decode_utf8(bytes).ok()?;
-    match classify(text, file_name) {
+    if super::docx::is_zip(bytes) {
+        return super::docx::text(bytes).and_then(|text| docx_format(&text)).ok();
+    }
+    let decoded = super::encoding::decode(bytes).ok()?;
+    match classify(&decoded.text, file_name) {
         Classified::Text(format) | Classified::Json(format) => Some(format),
         Classified::Empty | Classified::OtherJson | Classified::BadJson(..) => None,
     }
@@ -83,19 +89,35 @@ pub(crate) fn classify(text: &str, file_name: &str) -> Classified {
     if first_char == '{' || first_char == '[' {
         match serde_json::from_str::<JsonShape>(trimmed) {
             Ok(shape) => return shape.format().map_or(Classified::OtherJson, Classified::Json),
-            Err(err) if first_char == '{' => {
-                let format = if trimmed.contains("\"schema_version\"") {
-                    TranscriptFormat::Canonical
-                } else {
-                    TranscriptFormat::AmazonTranscribe
-                };
-                return Classified::BadJson(format, err);
-            }
+            Err(err) if first_char == '{' => return Classified::BadJson(broken_json_format(trimmed), err),
             // `[00:01:02] Rosa: …` is a plain-text line, not a broken JSON array.
             Err(_) => {}
         }
     }
     Classified::Text(text_format(text, file_name))
+}
+
+/// The format JSON that does not parse most likely meant to be, from the keys it mentions, so
+/// the syntax error is labelled with it.
+fn broken_json_format(text: &str) -> TranscriptFormat {
+    let has = |key: &str| text.contains(key);
+    if has("\"schema_version\"") {
+        TranscriptFormat::Canonical
+    } else if has("\"ParticipantRole\"") {
+        TranscriptFormat::TranscribeCallAnalytics
+    } else if has("\"monologues\"") {
+        TranscriptFormat::RevJson
+    } else if has("\"audio_url\"") {
+        TranscriptFormat::AssemblyAi
+    } else if has("\"jobName\"") || has("\"items\"") {
+        TranscriptFormat::AmazonTranscribe
+    } else if has("\"channels\"") {
+        TranscriptFormat::Deepgram
+    } else if has("\"segments\"") {
+        TranscriptFormat::WhisperJson
+    } else {
+        TranscriptFormat::AmazonTranscribe
+    }
 }
 
 /// The top-level keys that tell the JSON formats apart.
@@ -105,6 +127,11 @@ struct JsonShape {
     results: ResultsShape,
     schema_version: bool,
     segments: bool,
+    /// Call Analytics' `Transcript` array.
+    call_transcript: bool,
+    monologues: bool,
+    utterances: bool,
+    audio_url: bool,
 }
 
 impl JsonShape {
@@ -114,17 +141,29 @@ impl JsonShape {
             Some(TranscriptFormat::AmazonTranscribe)
         } else if self.schema_version && self.segments {
             Some(TranscriptFormat::Canonical)
+        } else if self.call_transcript {
+            Some(TranscriptFormat::TranscribeCallAnalytics)
+        } else if self.monologues {
+            Some(TranscriptFormat::RevJson)
+        } else if self.utterances || self.audio_url {
+            Some(TranscriptFormat::AssemblyAi)
+        } else if self.results.object && self.results.deepgram {
+            Some(TranscriptFormat::Deepgram)
+        } else if self.segments {
+            Some(TranscriptFormat::WhisperJson)
         } else {
             None
         }
     }
 }
 
-/// Whether `results` is an object and has `items`.
+/// Whether `results` is an object and has `items` (Transcribe) or `channels`/`utterances`
+/// (Deepgram).
 #[derive(Debug, Default)]
 struct ResultsShape {
     object: bool,
     items: bool,
+    deepgram: bool,
 }
 
 impl<'de> Deserialize<'de> for JsonShape {
@@ -159,6 +198,10 @@ impl<'de> Visitor<'de> for ShapeVisitor {
                 "jobName" => shape.job_name = true,
                 "schema_version" => shape.schema_version = true,
                 "segments" => shape.segments = true,
+                "Transcript" => shape.call_transcript = true,
+                "monologues" => shape.monologues = true,
+                "utterances" => shape.utterances = true,
+                "audio_url" => shape.audio_url = true,
                 _ => {}
             }
             map.next_value::<IgnoredAny>()?;
@@ -186,10 +229,11 @@ impl<'de> Visitor<'de> for ResultsVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ResultsShape, A::Error> {
         let mut shape = ResultsShape {
             object: true,
-            items: false,
+            ..ResultsShape::default()
         };
         while let Some(key) = map.next_key::<String>()? {
             shape.items |= key == "items";
+            shape.deepgram |= key == "channels" || key == "utterances";
             map.next_value::<IgnoredAny>()?;
         }
         Ok(shape)
@@ -230,12 +274,15 @@ fn text_format(text: &str, file_name: &str) -> TranscriptFormat {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let first_line = text.lines().next().unwrap_or("");
     if first_line.starts_with("WEBVTT") {
-        return TranscriptFormat::WebVtt;
+        return webvtt_flavour(text);
     }
     let mut non_empty = text.lines().map(str::trim).filter(|l| !l.is_empty());
     let first = non_empty.next().unwrap_or("");
     let second = non_empty.next().unwrap_or("");
     let by_name = format_from_name(file_name);
+    if super::sbv::timing(first).is_some() {
+        return TranscriptFormat::YoutubeSbv;
+    }
     let is_number = !first.is_empty() && first.bytes().all(|b| b.is_ascii_digit());
     if is_number && second.contains("-->") {
         return TranscriptFormat::Srt;
@@ -250,10 +297,92 @@ fn text_format(text: &str, file_name: &str) -> TranscriptFormat {
             TranscriptFormat::Srt
         };
     }
+    if let Some(format) = export_format(text) {
+        return format;
+    }
     match by_name {
-        Some(format @ (TranscriptFormat::WebVtt | TranscriptFormat::Srt)) => format,
+        Some(format @ (TranscriptFormat::WebVtt | TranscriptFormat::Srt | TranscriptFormat::YoutubeSbv)) => format,
         _ => TranscriptFormat::PlainText,
     }
+}
+
+/// Meeting tools' WebVTT: Teams writes voice tags with GUID cue identifiers or unpadded times;
+/// Zoom writes numbered cues with `Name: text` and no voice tags. Anything else is WebVTT.
+fn webvtt_flavour(text: &str) -> TranscriptFormat {
+    let lines: Vec<&str> = text.lines().map(str::trim).take(400).collect();
+    if text.contains("<v ") {
+        let guid_ids = lines.iter().any(|l| is_guid_prefix(l));
+        let unpadded = lines
+            .iter()
+            .any(|l| l.contains("-->") && l.split(':').next().is_some_and(|h| h.len() == 1));
+        return if guid_ids || unpadded {
+            TranscriptFormat::TeamsVtt
+        } else {
+            TranscriptFormat::WebVtt
+        };
+    }
+    let zoom_cue = lines.windows(3).any(|w| {
+        !w[0].is_empty()
+            && w[0].bytes().all(|b| b.is_ascii_digit())
+            && w[1].contains("-->")
+            && super::zoom::split_display_name(w[2]).is_some()
+    });
+    if zoom_cue {
+        TranscriptFormat::ZoomVtt
+    } else {
+        TranscriptFormat::WebVtt
+    }
+}
+
+/// `3f1c2a9e-6c0b-…`: a GUID, as Teams uses for cue identifiers.
+fn is_guid_prefix(line: &str) -> bool {
+    let bytes = line.as_bytes();
+    bytes.len() >= 36
+        && bytes[..36].iter().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => *b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
+/// Text exports recognised by their first lines (a title line or two before them is allowed;
+/// the reader skips it with a warning): Zoom's `[Name] 14:03:05`, Rev's `Name (00:00:03):`,
+/// Google Meet's `Transcript` and time marks, Otter's `Name  0:03`.
+fn export_format(text: &str) -> Option<TranscriptFormat> {
+    let opening = || text.lines().map(str::trim).filter(|l| !l.is_empty()).take(3);
+    if opening().any(|l| super::zoom::text_heading(l).is_some()) {
+        return Some(TranscriptFormat::ZoomText);
+    }
+    if opening().any(|l| super::rev::heading(l).is_some()) {
+        return Some(TranscriptFormat::RevText);
+    }
+    if super::meet::looks_like(text) {
+        return Some(TranscriptFormat::GoogleMeetText);
+    }
+    let mut opening = text.lines().map(str::trim).filter(|l| !l.is_empty()).take(5);
+    if opening.any(|l| super::headed::heading(l).is_some()) {
+        return Some(TranscriptFormat::OtterText);
+    }
+    None
+}
+
+/// Which export a Word document's text is: Google Meet (a `Transcript` line and time marks),
+/// Otter.ai (its footer), else Teams when it has `Name   0:04` headings.
+pub(crate) fn docx_format(text: &str) -> Result<TranscriptFormat, super::ParseError> {
+    if super::meet::looks_like(text) {
+        return Ok(TranscriptFormat::GoogleMeetDocx);
+    }
+    let has_heading = text.lines().any(|l| super::headed::heading(l).is_some());
+    if has_heading && text.contains("Transcribed by") && text.contains("otter.ai") {
+        return Ok(TranscriptFormat::OtterDocx);
+    }
+    if has_heading {
+        return Ok(TranscriptFormat::TeamsDocx);
+    }
+    Err(super::ParseError::new(
+        TranscriptFormat::WordDocument,
+        "the Word document is not a Teams, Google Meet or Otter.ai transcript export (no `Name  0:04` speaker \
+         headings and no `Transcript` section with time marks)",
+    ))
 }
 
 /// Whether a line has a digit, a comma and a digit in a row (`00:00:01,000`).
@@ -344,7 +473,8 @@ mod tests {
     fn not_text_is_not_a_transcript() {
         assert_eq!(detect_format(b"", "a.txt"), None);
         assert_eq!(detect_format(b" \n\t", "a.txt"), None);
-        assert_eq!(detect_format(b"\xff\xfeR\0", "a.txt"), None);
-        assert_eq!(detect_format(b"caf\xe9", "a.txt"), None);
+        assert_eq!(detect_format(b"\0\0\0\x01\x02PK", "a.txt"), None);
+        assert_eq!(detect_format(b"\xff\xfeR\0:\0 \0h\0i\0", "a.txt"), Some(PlainText));
+        assert_eq!(detect_format(b"Rosa: caf\xe9", "a.txt"), Some(PlainText));
     }
 }

@@ -53,20 +53,28 @@ pub(crate) struct Cue<'a> {
     pub lines: Vec<&'a str>,
 }
 
-/// Reads `start --> end [settings]` into seconds. `Err` carries the message for a line that is
-/// not a timing, or whose end is before its start.
-pub(crate) fn parse_timing(line: &str, example: &str) -> Result<(f64, f64), String> {
-    let malformed = || format!("expected a cue timing like `{example}`, found `{}`", excerpt(line));
+/// Why a timing line was not read; each carries the message, which does not quote the line.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum TimingError {
+    /// Not `start --> end` with two clock times.
+    Malformed(String),
+    /// Both times read, but the end is before the start.
+    EndsBeforeStart(String),
+}
+
+/// Reads `start --> end [settings]` into seconds.
+pub(crate) fn parse_timing(line: &str, example: &str) -> Result<(f64, f64), TimingError> {
+    let malformed = || TimingError::Malformed(format!("expected a cue timing like `{example}`"));
     let (left, right) = line.split_once("-->").ok_or_else(malformed)?;
     let end_text = right.split_whitespace().next().ok_or_else(malformed)?;
     let start = parse_clock(left.trim()).ok_or_else(malformed)?;
     let end = parse_clock(end_text).ok_or_else(malformed)?;
     if end < start {
-        return Err(format!(
+        return Err(TimingError::EndsBeforeStart(format!(
             "the cue ends ({}) before it starts ({})",
             format_clock(end),
             format_clock(start)
-        ));
+        )));
     }
     Ok((start, end))
 }
@@ -95,9 +103,9 @@ pub(crate) fn cues_to_segments(cues: &[Cue<'_>]) -> Vec<Segment> {
     segments
 }
 
-/// A line shortened for an error message, so a huge line does not flood it.
+/// A line shortened for [`super::ParseError::excerpt`], so a huge line does not flood it.
 pub(crate) fn excerpt(line: &str) -> String {
-    const MAX_CHARS: usize = 60;
+    const MAX_CHARS: usize = super::EXCERPT_CHARS;
     let line = line.trim();
     if line.chars().count() <= MAX_CHARS {
         return line.to_string();
@@ -165,6 +173,9 @@ fn push_span(spans: &mut Vec<Span>, piece: Span) {
 }
 
 /// Strips the tags of one line, tracking the voice in effect, and returns its text pieces.
+///
+/// Linear in the line's length: a tag's end is looked for only up to the next `<` (a tag holds
+/// none), so a line of ten thousand `<` is scanned once, not once per `<`.
 fn walk_line(line: &str, voice: &mut Option<String>) -> Vec<Span> {
     let mut pieces = Vec::new();
     let mut raw = String::new();
@@ -172,7 +183,8 @@ fn walk_line(line: &str, voice: &mut Option<String>) -> Vec<Span> {
     while let Some(open) = rest.find('<') {
         let after = &rest[open + 1..];
         let tag = after
-            .find('>')
+            .find(['<', '>'])
+            .filter(|&close| after.as_bytes()[close] == b'>')
             .map(|close| &after[..close])
             .filter(|tag| looks_like_tag(tag));
         let Some(tag) = tag else {
@@ -247,7 +259,12 @@ fn strip_ssa_overrides(text: &str) -> String {
 
 /// Decodes the character references captions use: `&amp; &lt; &gt; &nbsp; &quot; &apos;`,
 /// direction marks (dropped) and numeric `&#39;` / `&#x27;`. Anything else stays as written.
+///
+/// Linear in the text's length: the `;` ending a reference is looked for only within the
+/// longest reference name, so `&&&&…` without any `;` is scanned once.
 pub(crate) fn decode_entities(text: &str) -> String {
+    /// Longest reference body read (`#x10FFFF` is 8); anything longer is text.
+    const MAX_REFERENCE: usize = 10;
     if !text.contains('&') {
         return text.to_string();
     }
@@ -256,9 +273,9 @@ pub(crate) fn decode_entities(text: &str) -> String {
     while let Some(amp) = rest.find('&') {
         out.push_str(&rest[..amp]);
         let after = &rest[amp + 1..];
-        let decoded = after
-            .find(';')
-            .filter(|&semi| semi <= 10)
+        let decoded = after.as_bytes()[..after.len().min(MAX_REFERENCE + 1)]
+            .iter()
+            .position(|&b| b == b';')
             .and_then(|semi| entity(&after[..semi]).map(|c| (c, semi)));
         match decoded {
             Some((c, semi)) => {

@@ -102,7 +102,8 @@ impl std::fmt::Display for MediaFormat {
 pub enum Sniffed {
     /// A supported recording.
     Media(MediaFormat),
-    /// UTF-8 text without NUL bytes: a transcript candidate.
+    /// Text in any encoding the readers take, or a Word document: a transcript candidate (the
+    /// readers decide whether it is one).
     Text,
     /// Neither; the text says what it looks like (`a PDF document`), to finish a sentence such
     /// as "the upload is …".
@@ -111,29 +112,41 @@ pub enum Sniffed {
 
 /// Decides what a file is from its first bytes (at most [`SNIFF_BYTES`] are looked at).
 ///
-/// Never uses the file name. Checks, in order: empty; UTF-16 byte-order marks (before MP3, whose
-/// frame sync `FF Fx` they resemble); the media signatures (`RIFF….WAVE`, `ID3` or an MPEG audio
-/// frame header, `fLaC`, `OggS`, EBML `1A 45 DF A3`, `….ftyp` + brand); common wrong uploads
-/// (PDF, ZIP and Office documents, PNG, JPEG, GIF, HEIC, AVI, raw AAC); then text (valid UTF-8,
-/// no NUL, a multi-byte character cut off by the end of the prefix allowed).
+/// Never uses the file name. Checks, in order: empty; UTF-16 and UTF-32 byte-order marks (before
+/// MP3, whose frame sync `FF Fx` they resemble): text; the media signatures (`RIFF….WAVE`, `ID3`
+/// or an MPEG audio frame header, `fLaC`, `OggS`, EBML `1A 45 DF A3`, `….ftyp` + brand); a Word
+/// document (Teams, Meet and Otter export transcripts as `.docx`): text; common wrong uploads
+/// (PDF, other ZIP and Office documents, PNG, JPEG, GIF, HEIC, AVI, raw AAC); then text in any
+/// encoding the readers take (anything not binary).
 pub fn sniff(prefix: &[u8]) -> Sniffed {
     let prefix = &prefix[..prefix.len().min(SNIFF_BYTES as usize)];
     if prefix.is_empty() {
         return unknown("an empty file");
     }
-    if prefix.starts_with(&[0xFF, 0xFE]) || prefix.starts_with(&[0xFE, 0xFF]) {
-        return unknown("UTF-16 text (save it as UTF-8)");
+    if [&[0xFF, 0xFE][..], &[0xFE, 0xFF], &[0, 0, 0xFE, 0xFF]]
+        .iter()
+        .any(|bom| prefix.starts_with(bom))
+    {
+        return Sniffed::Text;
     }
     if let Some(format) = media_format(prefix) {
         return Sniffed::Media(format);
     }
+    if is_word_document(prefix) {
+        return Sniffed::Text;
+    }
     if let Some(description) = wrong_upload(prefix) {
         return Sniffed::Unknown(description);
     }
-    if is_text(prefix) {
+    if crate::encoding::could_be_text(prefix) {
         return Sniffed::Text;
     }
     unknown("binary data of an unrecognised type")
+}
+
+/// A ZIP whose first entries are a Word document's parts.
+fn is_word_document(prefix: &[u8]) -> bool {
+    prefix.starts_with(b"PK\x03\x04") && prefix.windows(5).any(|w| w == b"word/")
 }
 
 /// `Sniffed::Unknown` from a static description.
@@ -221,26 +234,12 @@ fn wrong_upload(prefix: &[u8]) -> Option<String> {
 /// Which kind of ZIP: Office documents name their main part near the start.
 fn zip_description(prefix: &[u8]) -> &'static str {
     let contains = |needle: &[u8]| prefix.windows(needle.len()).any(|w| w == needle);
-    if contains(b"word/") {
-        "a Word document (DOCX); export the transcript as .txt instead"
-    } else if contains(b"xl/") {
+    if contains(b"xl/") {
         "an Excel workbook (XLSX)"
     } else if contains(b"ppt/") {
         "a PowerPoint presentation (PPTX)"
     } else {
         "a ZIP archive (or an Office document)"
-    }
-}
-
-/// UTF-8 without NUL bytes; a character cut off by the end of the prefix is fine.
-fn is_text(prefix: &[u8]) -> bool {
-    if prefix.contains(&0) {
-        return false;
-    }
-    match std::str::from_utf8(prefix) {
-        Ok(_) => true,
-        // `error_len() == None` means the input ended inside a character: the prefix cut it.
-        Err(err) => err.error_len().is_none(),
     }
 }
 
@@ -488,7 +487,11 @@ mod tests {
             sniff(&with_tail(b"RIFF\x24\x08\x00\x00AVI LIST")),
             unknown_text("an AVI video, which is not supported (convert it to MP4)")
         );
-        assert_eq!(sniff(b"RIFF\x24\x08"), Sniffed::Text);
+        assert_eq!(
+            sniff(b"RIFF\x24\x08"),
+            unknown_text("binary data of an unrecognised type"),
+            "a control byte in six: not text"
+        );
     }
 
     #[test]
@@ -554,12 +557,8 @@ mod tests {
 
     #[test]
     fn common_wrong_uploads_are_named() {
-        let cases: [(&[u8], &str); 8] = [
+        let cases: [(&[u8], &str); 6] = [
             (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "a PDF document"),
-            (
-                b"PK\x03\x04\x14\x00\x06\x00[Content_Types].xml....word/document.xml",
-                "a Word document (DOCX); export the transcript as .txt instead",
-            ),
             (
                 b"PK\x03\x04\x14\x00\x06\x00[Content_Types].xml....xl/workbook.xml",
                 "an Excel workbook (XLSX)",
@@ -571,15 +570,19 @@ mod tests {
             (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "a PNG image"),
             (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", "a JPEG image"),
             (b"GIF89a\x01\x00\x01\x00", "a GIF image"),
-            (b"\xfe\xff\x00W\x00E", "UTF-16 text (save it as UTF-8)"),
         ];
         for (bytes, description) in cases {
             assert_eq!(sniff(bytes), unknown_text(description), "{description}");
         }
-        assert_eq!(
-            sniff(b"\xff\xfeW\x00E\x00B\x00"),
-            unknown_text("UTF-16 text (save it as UTF-8)")
-        );
+        // Text in UTF-16 or UTF-32 (a byte-order mark), and Word documents, go to the readers.
+        for text in [
+            &b"\xfe\xff\x00W\x00E"[..],
+            b"\xff\xfe\x00\x00W\x00\x00\x00",
+            b"PK\x03\x04\x14\x00\x06\x00[Content_Types].xml....word/document.xml",
+        ] {
+            assert_eq!(sniff(text), Sniffed::Text, "{text:?}");
+        }
+        assert_eq!(sniff(b"\xff\xfeW\x00E\x00B\x00"), Sniffed::Text);
     }
 
     #[test]
@@ -597,10 +600,8 @@ mod tests {
             sniff(b"Rosa\x00: hi"),
             unknown_text("binary data of an unrecognised type")
         );
-        assert_eq!(
-            sniff(b"caf\xe9 au lait"),
-            unknown_text("binary data of an unrecognised type")
-        );
+        // Windows-1252 text is text: the readers detect its encoding.
+        assert_eq!(sniff(b"caf\xe9 au lait"), Sniffed::Text);
         assert_eq!(
             sniff(&[0x00, 0x01, 0x02, 0x03]),
             unknown_text("binary data of an unrecognised type")

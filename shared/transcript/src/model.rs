@@ -21,9 +21,68 @@ pub enum TranscriptFormat {
     Canonical,
     /// Produced by a speech engine from a recording.
     Speech,
+    /// Zoom's WebVTT (`Name: text` inside numbered cues).
+    ZoomVtt,
+    /// Zoom's saved transcript text (`[Name] hh:mm:ss` then the words).
+    ZoomText,
+    /// Microsoft Teams' WebVTT (`<v Name>`, often unpadded times).
+    TeamsVtt,
+    /// Microsoft Teams' Word transcript (`Name   0:04` then the turn).
+    TeamsDocx,
+    /// Google Meet's transcript as text (`hh:mm:ss` marks, `Name: text` lines).
+    GoogleMeetText,
+    /// Google Meet's transcript as a Word document.
+    GoogleMeetDocx,
+    /// Otter.ai text export (`Name  0:03` then the words).
+    OtterText,
+    /// Otter.ai Word export.
+    OtterDocx,
+    /// Rev text (`Name (00:00:03):` then the words).
+    RevText,
+    /// Rev JSON (`monologues` of elements).
+    RevJson,
+    /// YouTube captions (`.sbv`).
+    YoutubeSbv,
+    /// AssemblyAI transcript JSON (`utterances`).
+    AssemblyAi,
+    /// Deepgram response JSON (`results.utterances` or channel words).
+    Deepgram,
+    /// OpenAI Whisper, faster-whisper or WhisperX JSON (`segments`).
+    WhisperJson,
+    /// Amazon Transcribe Call Analytics output (`Transcript[]` with `ParticipantRole`).
+    TranscribeCallAnalytics,
+    /// A Word document that is not (or not yet known to be) one of the exports above; only
+    /// errors about the `.docx` container carry it, never a transcript.
+    WordDocument,
 }
 
 impl TranscriptFormat {
+    /// Every format, in declaration order (for messages listing the valid names).
+    pub const ALL: [TranscriptFormat; 22] = [
+        TranscriptFormat::AmazonTranscribe,
+        TranscriptFormat::WebVtt,
+        TranscriptFormat::Srt,
+        TranscriptFormat::PlainText,
+        TranscriptFormat::Canonical,
+        TranscriptFormat::Speech,
+        TranscriptFormat::ZoomVtt,
+        TranscriptFormat::ZoomText,
+        TranscriptFormat::TeamsVtt,
+        TranscriptFormat::TeamsDocx,
+        TranscriptFormat::GoogleMeetText,
+        TranscriptFormat::GoogleMeetDocx,
+        TranscriptFormat::OtterText,
+        TranscriptFormat::OtterDocx,
+        TranscriptFormat::RevText,
+        TranscriptFormat::RevJson,
+        TranscriptFormat::YoutubeSbv,
+        TranscriptFormat::AssemblyAi,
+        TranscriptFormat::Deepgram,
+        TranscriptFormat::WhisperJson,
+        TranscriptFormat::TranscribeCallAnalytics,
+        TranscriptFormat::WordDocument,
+    ];
+
     /// A human name for error messages.
     pub fn label(self) -> &'static str {
         match self {
@@ -33,6 +92,22 @@ impl TranscriptFormat {
             TranscriptFormat::PlainText => "plain text",
             TranscriptFormat::Canonical => "transcript.json",
             TranscriptFormat::Speech => "speech recognition",
+            TranscriptFormat::ZoomVtt => "Zoom WebVTT",
+            TranscriptFormat::ZoomText => "Zoom transcript text",
+            TranscriptFormat::TeamsVtt => "Teams WebVTT",
+            TranscriptFormat::TeamsDocx => "Teams .docx",
+            TranscriptFormat::GoogleMeetText => "Google Meet text",
+            TranscriptFormat::GoogleMeetDocx => "Google Meet .docx",
+            TranscriptFormat::OtterText => "Otter.ai text",
+            TranscriptFormat::OtterDocx => "Otter.ai .docx",
+            TranscriptFormat::RevText => "Rev text",
+            TranscriptFormat::RevJson => "Rev JSON",
+            TranscriptFormat::YoutubeSbv => "YouTube SBV",
+            TranscriptFormat::AssemblyAi => "AssemblyAI JSON",
+            TranscriptFormat::Deepgram => "Deepgram JSON",
+            TranscriptFormat::WhisperJson => "Whisper JSON",
+            TranscriptFormat::TranscribeCallAnalytics => "Transcribe Call Analytics JSON",
+            TranscriptFormat::WordDocument => "Word document",
         }
     }
 }
@@ -68,6 +143,65 @@ pub struct Transcript {
     /// Remarks for a person (e.g. "speaker labels are low confidence").
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// The text encoding the uploaded file was read as (`UTF-8`, `UTF-16LE`, `windows-1252`,
+    /// `Shift_JIS` …); absent for transcripts not read from a file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<String>,
+    /// What a lenient reader skipped or repaired, by line: the transcript may lack a part of the
+    /// file, and the person who uploaded it should know where to look.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
+}
+
+/// Something a reader skipped or repaired instead of refusing the file. Names no content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    /// The 1-based line it is about, when the format is line-based.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// What happened.
+    pub kind: WarningKind,
+}
+
+/// The kinds of [`Warning`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningKind {
+    /// A cue block without a readable timing line was skipped (WebVTT's parsing rules).
+    SkippedCue,
+    /// A cue that ends before it starts was skipped.
+    CueEndsBeforeStart,
+    /// Text outside any cue or turn was skipped.
+    SkippedText,
+    /// An SRT cue has no number line; it was read anyway.
+    MissingCueNumber,
+    /// An SRT timing uses `.` for the decimal mark instead of `,`; it was read anyway.
+    DotDecimalMark,
+    /// Bytes that are invalid in the file's encoding were replaced with U+FFFD.
+    InvalidBytesReplaced,
+}
+
+impl Warning {
+    /// A warning on a line.
+    pub fn at(line: usize, kind: WarningKind) -> Self {
+        Self { line: Some(line), kind }
+    }
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(line) = self.line {
+            write!(f, "line {line}: ")?;
+        }
+        f.write_str(match self.kind {
+            WarningKind::SkippedCue => "a cue block without a valid timing line was skipped",
+            WarningKind::CueEndsBeforeStart => "a cue that ends before it starts was skipped",
+            WarningKind::SkippedText => "text outside any cue or speaker turn was skipped",
+            WarningKind::MissingCueNumber => "the cue has no number line (read anyway)",
+            WarningKind::DotDecimalMark => "the timing uses `.` instead of `,` before the milliseconds (read anyway)",
+            WarningKind::InvalidBytesReplaced => "bytes invalid in the file's encoding were replaced with �",
+        })
+    }
 }
 
 impl Transcript {
@@ -79,6 +213,8 @@ impl Transcript {
             language: None,
             segments,
             notes: Vec::new(),
+            encoding: None,
+            warnings: Vec::new(),
         }
     }
 

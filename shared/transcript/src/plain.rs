@@ -1,6 +1,5 @@
 //! Plain text: `Speaker: text` lines, optionally timestamped, as people paste from notes tools.
 
-use super::markup::excerpt;
 use super::speaker::{is_metadata_line, split_speaker_prefix};
 use super::time::parse_clock;
 use super::{finish, ParseError, Segment, Transcript, TranscriptFormat};
@@ -12,11 +11,11 @@ const WORDS_PER_MINUTE: f64 = 150.0;
 /// The note for a file without any timestamps.
 pub(crate) const ESTIMATED_NOTE: &str = "times are estimated from word count (no timestamps in the file)";
 
-/// One speaker turn as read, before times are settled.
-struct Turn {
-    speaker: String,
-    text: String,
-    stamp: Option<f64>,
+/// One speaker turn as read, before times are settled (other turn-based readers use it too).
+pub(crate) struct Turn {
+    pub speaker: String,
+    pub text: String,
+    pub stamp: Option<f64>,
 }
 
 /// Parses plain text.
@@ -72,11 +71,9 @@ pub(crate) fn parse(text: &str) -> Result<Transcript, ParseError> {
                 return Err(ParseError::at(
                     FORMAT,
                     index + 1,
-                    format!(
-                        "plain-text transcripts need `Speaker: text` lines, found `{}`",
-                        excerpt(line)
-                    ),
-                ))
+                    "plain-text transcripts need `Speaker: text` lines; this line has no speaker label",
+                )
+                .with_excerpt(line))
             }
         }
     }
@@ -88,20 +85,27 @@ pub(crate) fn parse(text: &str) -> Result<Transcript, ParseError> {
             list.join(", ")
         ));
     }
-    let unstamped = turns.iter().filter(|t| t.stamp.is_none()).count();
-    if unstamped == turns.len() {
-        notes.push(ESTIMATED_NOTE.to_string());
-    } else if unstamped > 0 {
-        notes.push(format!(
-            "times of {unstamped} of {} turns are estimated from word count (they have no timestamp)",
-            turns.len()
-        ));
-    }
+    notes.extend(estimate_note(&turns));
     finish(FORMAT, timed_segments(turns), None, notes)
 }
 
+/// The note saying how many turns' times are estimated, if any are.
+pub(crate) fn estimate_note(turns: &[Turn]) -> Option<String> {
+    let unstamped = turns.iter().filter(|t| t.stamp.is_none()).count();
+    if unstamped == turns.len() {
+        Some(ESTIMATED_NOTE.to_string())
+    } else if unstamped > 0 {
+        Some(format!(
+            "times of {unstamped} of {} turns are estimated from word count (they have no timestamp)",
+            turns.len()
+        ))
+    } else {
+        None
+    }
+}
+
 /// Settles start and end times as documented on [`parse`].
-fn timed_segments(turns: Vec<Turn>) -> Vec<Segment> {
+pub(crate) fn timed_segments(turns: Vec<Turn>) -> Vec<Segment> {
     let next_stamps: Vec<Option<f64>> = turns.iter().skip(1).map(|t| t.stamp).chain([None]).collect();
     let mut previous_end = 0.0;
     let mut segments = Vec::with_capacity(turns.len());
@@ -254,8 +258,9 @@ mod tests {
         let err = parse("\n\nInterview with Rosa, March\nRosa: hi\n").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "plain text, line 3: plain-text transcripts need `Speaker: text` lines, found `Interview with Rosa, March`"
+            "plain text, line 3: plain-text transcripts need `Speaker: text` lines; this line has no speaker label"
         );
+        assert_eq!(err.excerpt.as_deref(), Some("Interview with Rosa, March"));
     }
 
     #[test]

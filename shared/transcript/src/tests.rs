@@ -181,7 +181,7 @@ fn parse_as_skips_detection() {
     let err = parse_as(TranscriptFormat::WebVtt, "Rosa: hi").unwrap_err();
     assert_eq!(
         err.to_string(),
-        "WebVTT, line 1: a WebVTT file starts with `WEBVTT`, found `Rosa: hi`"
+        "WebVTT, line 1: a WebVTT file starts with `WEBVTT` on its first line"
     );
     let err = parse_as(TranscriptFormat::Canonical, "{\"schema_version\": 1,").unwrap_err();
     assert_eq!(err.format, TranscriptFormat::Canonical);
@@ -198,30 +198,55 @@ fn parse_as_skips_detection() {
 }
 
 #[test]
-fn encodings() {
+fn encodings_are_detected_and_recorded() {
     let with_bom = "\u{feff}WEBVTT\r\n\r\n00:01.000 --> 00:02.000\r\n<v A>hi</v>\r\n";
+    let t = parse_transcript(with_bom.as_bytes(), "a.vtt").unwrap();
     assert_eq!(
-        parse_transcript(with_bom.as_bytes(), "a.vtt").unwrap().segments[0].text,
-        "hi"
+        (t.segments[0].text.as_str(), t.encoding.as_deref()),
+        ("hi", Some("UTF-8"))
     );
 
-    let err = parse_transcript(b"\xff\xfeW\x00E\x00", "a.vtt").unwrap_err();
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(
+            with_bom
+                .trim_start_matches('\u{feff}')
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes),
+        )
+        .collect();
+    let t = parse_transcript(&utf16, "a.vtt").unwrap();
     assert_eq!(
-        err.to_string(),
-        "WebVTT: the file is UTF-16 text; save it as UTF-8 and upload it again"
+        (t.segments[0].text.as_str(), t.encoding.as_deref()),
+        ("hi", Some("UTF-16LE"))
     );
 
-    let latin1 = b"Rosa: hello\nTom: caf\xe9\n";
-    let err = parse_transcript(latin1, "notes.txt").unwrap_err();
+    let latin1 = b"Rosa: hello, the caf\xe9 opens at six and the cr\xe8me br\xfbl\xe9e is ready\nTom: tr\xe8s bien\n";
+    let t = parse_transcript(latin1, "notes.txt").unwrap();
+    assert_eq!(t.encoding.as_deref(), Some("windows-1252"));
+    assert_eq!(t.segments[1].text, "très bien");
+    assert!(t.warnings.is_empty());
+
+    let t = parse_transcript(b"\xef\xbb\xbfA: caf\xc3\x28", "x").unwrap();
+    assert_eq!(t.segments[0].text, "caf\u{FFFD}(");
     assert_eq!(
-        err.to_string(),
-        "plain text, line 2: the file is not valid UTF-8 (byte 0xE9 at offset 20); save it as UTF-8"
+        t.warnings,
+        vec![Warning {
+            line: None,
+            kind: WarningKind::InvalidBytesReplaced
+        }]
     );
-    let err = parse_transcript(b"\xef\xbb\xbfA: \xc3\x28", "x").unwrap_err();
-    assert_eq!(
-        err.message,
-        "the file is not valid UTF-8 (byte 0xC3 at offset 6); save it as UTF-8"
-    );
+
+    let err = parse_transcript(b"\x00\x01\x02\x03PK\x03\x04\x00\x00", "a.vtt").unwrap_err();
+    assert_eq!(err.format, TranscriptFormat::WebVtt);
+    assert!(err.message.starts_with("the file is binary, not text"), "{err}");
+}
+
+#[test]
+fn transcripts_written_before_encoding_and_warnings_still_load() {
+    let old = r#"{"schema_version":1,"source_format":"web_vtt","segments":[{"speaker":"A","start":0.0,"end":1.0,"text":"hi"}]}"#;
+    let t: Transcript = serde_json::from_str(old).unwrap();
+    assert_eq!((t.encoding, t.warnings), (None, Vec::new()));
 }
 
 #[test]
@@ -233,8 +258,9 @@ fn empty_and_unknown_inputs() {
     let err = parse_transcript(br#"{"text": "hello", "words": []}"#, "x.json").unwrap_err();
     assert_eq!(
         err.to_string(),
-        "Amazon Transcribe JSON: the file is JSON that is neither Amazon Transcribe output (no `results.items`) \
-         nor transcript.json (no `schema_version` and `segments`)"
+        "Amazon Transcribe JSON: the file is JSON of no known transcript shape (Amazon Transcribe `results.items`, \
+         transcript.json `schema_version` and `segments`, Whisper `segments`, AssemblyAI `utterances`, Deepgram \
+         `results.channels`, Rev `monologues`, Call Analytics `Transcript`)"
     );
     let err = parse_transcript(
         b"{\n  \"jobName\": \"j\",\n  \"results\": {\n    \"items\": [,]\n",
@@ -244,7 +270,7 @@ fn empty_and_unknown_inputs() {
     assert_eq!(err.format, TranscriptFormat::AmazonTranscribe);
     assert_eq!(
         err.to_string(),
-        "Amazon Transcribe JSON, line 4: not valid JSON (column 15): expected value"
+        "Amazon Transcribe JSON, line 4: not valid JSON (column 15)"
     );
     let err = parse_transcript(b"{\"schema_version\": 2, \"segments\": []}", "x.json").unwrap_err();
     assert_eq!(
@@ -296,7 +322,7 @@ fn files_without_words_are_marked_no_text() {
     }
     for (bytes, name) in [
         (&b"WEBVTT\n\n00:00:01.000 --> soon\nHello there\n"[..], "x.vtt"),
-        (b"\xff\xfeW\x00", "x.vtt"),
+        (b"\x00\x01\x02\x03\x04\x05", "x.vtt"),
         (br#"{"text": "hello"}"#, "x.json"),
     ] {
         let err = parse_transcript(bytes, name).unwrap_err();
@@ -454,5 +480,18 @@ fn garbage_built_from_format_fragments_never_panics() {
             Ok(t) => assert_well_formed(&t),
             Err(err) => assert!(!err.message.is_empty()),
         }
+    }
+}
+
+/// Tag stripping and entity decoding are linear: a 5 MB cue line of `<` or `&` (once minutes of
+/// work) is read as the text it is. Timings are measured by `examples/markup_scan.rs`.
+#[test]
+fn five_megabyte_lines_of_angle_brackets_or_ampersands_are_text() {
+    const SIZE: usize = 5_000_000;
+    for fill in ["<", "&", "<v", "&#"] {
+        let body = fill.repeat(SIZE / fill.len());
+        let text = format!("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n<v A>{body}\n");
+        let t = parse_as(TranscriptFormat::WebVtt, &text).unwrap();
+        assert_eq!(speakers_and_texts(&t), vec![("A", body.as_str())], "{fill}");
     }
 }

@@ -1,7 +1,7 @@
 //! WebVTT (`.vtt`): the caption format meeting tools export, speakers in `<v Name>` tags.
 
-use super::markup::{blocks, cues_to_segments, excerpt, parse_timing, Block, Cue};
-use super::{finish, ParseError, Transcript, TranscriptFormat};
+use super::markup::{blocks, cues_to_segments, parse_timing, Block, Cue, TimingError};
+use super::{finish_lenient, ParseError, Skipped, Transcript, TranscriptFormat, WarningKind};
 
 /// Errors and the result are labelled with this format.
 const FORMAT: TranscriptFormat = TranscriptFormat::WebVtt;
@@ -13,31 +13,49 @@ const TIMING_EXAMPLE: &str = "00:00:01.000 --> 00:00:04.000";
 /// The first non-blank line must start with `WEBVTT` (anything may follow after a space or
 /// tab); header lines up to the first blank line may include `Language: xx`, which sets the
 /// transcript's language. `NOTE`, `STYLE` and `REGION` blocks are skipped. A cue is an optional
-/// identifier line, a timing line (`hh:mm:ss.ttt` or `mm:ss.ttt`, cue settings after the end
-/// time ignored) and its text lines, joined with a space. Speakers come from voice tags, else a
-/// `Name:` or `[Name]` prefix, else the previous cue's speaker, else `Speaker 1`; a cue with
-/// two voices gives two segments with the cue's times.
+/// identifier line, a timing line (`hh:mm:ss.ttt` or `mm:ss.ttt`; unpadded parts such as
+/// `0:0:3.0` are read too; cue settings after the end time ignored) and its text lines, joined
+/// with a space. Speakers come from voice tags, else a `Name:` or `[Name]` prefix, else the
+/// previous cue's speaker, else `Speaker 1`; a cue with two voices gives two segments with the
+/// cue's times. Overlapping cues are fine.
+///
+/// As the WebVTT parsing algorithm says, a block whose first or second line is not a timing,
+/// or whose timing does not parse, is skipped, not fatal; so is a cue ending before it starts.
+/// Each skip is a [`super::Warning`] with its line. A file with no readable cue is an error on
+/// the first skipped block.
 pub(crate) fn parse(text: &str) -> Result<Transcript, ParseError> {
+    let (language, cues, skipped) = read_cues(text, FORMAT)?;
+    finish_lenient(FORMAT, cues_to_segments(&cues), language, Vec::new(), skipped)
+}
+
+/// The language and cues of a WebVTT file, and what was skipped; errors and warnings are
+/// labelled `format` (WebVTT exports of meeting tools are read here too).
+pub(crate) fn read_cues(
+    text: &str,
+    format: TranscriptFormat,
+) -> Result<(Option<String>, Vec<Cue<'_>>, Skipped), ParseError> {
     let all = blocks(text);
     let Some((header, rest)) = all.split_first() else {
-        return Err(ParseError::no_text(FORMAT, "the transcript is empty"));
+        return Err(ParseError::no_text(format, "the transcript is empty"));
     };
     let signature = header.lines[0];
     if !is_signature(signature) {
         return Err(ParseError::at(
-            FORMAT,
+            format,
             header.first_line,
-            format!("a WebVTT file starts with `WEBVTT`, found `{}`", excerpt(signature)),
-        ));
+            "a WebVTT file starts with `WEBVTT` on its first line",
+        )
+        .with_excerpt(signature));
     }
     let mut language = None;
     let mut cues = Vec::new();
+    let mut skipped = Skipped::default();
     // A header run straight into a cue (no blank line after it) still yields that cue.
-    let header_end = header
-        .lines
+    // The signature line is never a timing, even when the text after `WEBVTT ` holds `-->`.
+    let header_end = header.lines[1..]
         .iter()
         .position(|l| l.contains("-->"))
-        .unwrap_or(header.lines.len());
+        .map_or(header.lines.len(), |at| at + 1);
     for line in &header.lines[1..header_end] {
         if let Some((key, value)) = line.split_once(':') {
             if key.trim().eq_ignore_ascii_case("language") && !value.trim().is_empty() {
@@ -50,7 +68,7 @@ pub(crate) fn parse(text: &str) -> Result<Transcript, ParseError> {
             first_line: header.first_line + header_end,
             lines: header.lines[header_end..].to_vec(),
         };
-        cues.push(cue(&block)?);
+        read_cue(&block, format, &mut cues, &mut skipped);
     }
     for block in rest {
         if ["NOTE", "STYLE", "REGION"]
@@ -59,9 +77,9 @@ pub(crate) fn parse(text: &str) -> Result<Transcript, ParseError> {
         {
             continue;
         }
-        cues.push(cue(block)?);
+        read_cue(block, format, &mut cues, &mut skipped);
     }
-    finish(FORMAT, cues_to_segments(&cues), language, Vec::new())
+    Ok((language, cues, skipped))
 }
 
 /// `WEBVTT` alone or followed by a space or tab.
@@ -76,25 +94,41 @@ fn starts_with_keyword(line: &str, keyword: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with(char::is_whitespace))
 }
 
-/// Reads one cue block: identifier (optional), timing, text.
-fn cue<'a>(block: &Block<'a>) -> Result<Cue<'a>, ParseError> {
+/// Reads one cue block (identifier optional, timing, text) into `cues`, or skips it.
+fn read_cue<'a>(block: &Block<'a>, format: TranscriptFormat, cues: &mut Vec<Cue<'a>>, skipped: &mut Skipped) {
     let lines = &block.lines;
-    let timing_index = if lines[0].contains("-->") {
+    // The first line is the timing, or an identifier (`1`, `intro`, a GUID) before it.
+    let timing_index = if lines[0].contains("-->") || lines.len() == 1 {
         0
-    } else if lines.len() > 1 && (lines[1].contains("-->") || !lines[0].contains(char::is_whitespace)) {
-        // The first line is an identifier (`1`, `intro`, a GUID); the timing must follow it.
-        1
     } else {
-        0
+        1
     };
     let line_number = block.first_line + timing_index;
-    let (start, end) =
-        parse_timing(lines[timing_index], TIMING_EXAMPLE).map_err(|m| ParseError::at(FORMAT, line_number, m))?;
-    Ok(Cue {
-        start,
-        end,
-        lines: lines[timing_index + 1..].to_vec(),
-    })
+    let timing = lines[timing_index];
+    if !timing.contains("-->") {
+        let err = ParseError::at(
+            format,
+            line_number,
+            format!("expected a cue timing like `{TIMING_EXAMPLE}`"),
+        );
+        skipped.skip(WarningKind::SkippedCue, err.with_excerpt(timing));
+        return;
+    }
+    match parse_timing(timing, TIMING_EXAMPLE) {
+        Ok((start, end)) => cues.push(Cue {
+            start,
+            end,
+            lines: lines[timing_index + 1..].to_vec(),
+        }),
+        Err(TimingError::Malformed(message)) => {
+            let err = ParseError::at(format, line_number, message).with_excerpt(timing);
+            skipped.skip(WarningKind::SkippedCue, err);
+        }
+        Err(TimingError::EndsBeforeStart(message)) => {
+            let err = ParseError::at(format, line_number, message).with_excerpt(timing);
+            skipped.skip(WarningKind::CueEndsBeforeStart, err);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -151,6 +185,16 @@ mod tests {
         assert_eq!(speakers_and_texts(&t), vec![("A", "hi")]);
     }
 
+    /// Found by fuzzing (`fuzz/artifacts/transcript/crash-36cbd7c0…`): `-->` in the signature
+    /// line's free text made the header end before it started, and slicing panicked.
+    #[test]
+    fn an_arrow_in_the_signature_line_is_header_text() {
+        let t = parse("WEBVTT --> 00:00:08.010\nBen: hi\n\n00:01.000 --> 00:02.000\n<v A>there</v>\n").unwrap();
+        assert_eq!(speakers_and_texts(&t), vec![("A", "there")]);
+        let t = parse("WEBVTT -->\n00:01.000 --> 00:02.000\nhi\n").unwrap();
+        assert_eq!(speakers_and_texts(&t), vec![("Speaker 1", "hi")]);
+    }
+
     #[test]
     fn cues_are_sorted_by_start_and_empty_cues_dropped() {
         let text = "WEBVTT\n\n00:05.000 --> 00:06.000\n<v B>later</v>\n\n00:01.000 --> 00:02.000\n<v A>first</v>\n\n\
@@ -164,24 +208,43 @@ mod tests {
         let err = parse("\n\nWEBVTTX\n\n00:01.000 --> 00:02.000\nhi\n").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "WebVTT, line 3: a WebVTT file starts with `WEBVTT`, found `WEBVTTX`"
+            "WebVTT, line 3: a WebVTT file starts with `WEBVTT` on its first line"
+        );
+        assert_eq!(err.excerpt.as_deref(), Some("WEBVTTX"));
+    }
+
+    #[test]
+    fn malformed_blocks_are_skipped_as_the_parsing_algorithm_says() {
+        let text =
+            "WEBVTT\n\n00:01.000 --> 00:02.000\n<v A>hi</v>\n\n\n\nhello\n\ncue-7\n00:01.000 -> 00:02.000\nlost\n\n\
+                    0:0:3.0 --> 0:0:5.5\n<v B>unpadded</v>\n\n00:00:04.000 --> 00:00:06.000\n<v A>overlaps</v>\n\n\
+                    00:09.000 --> 00:08.000\nbackwards\n";
+        let t = parse(text).unwrap();
+        assert_eq!(
+            speakers_and_texts(&t),
+            vec![("A", "hi"), ("B", "unpadded"), ("A", "overlaps")]
+        );
+        assert_eq!((t.segments[1].start, t.segments[1].end), (3.0, 5.5));
+        let warnings: Vec<(Option<usize>, WarningKind)> = t.warnings.iter().map(|w| (w.line, w.kind)).collect();
+        assert_eq!(
+            warnings,
+            vec![
+                (Some(8), WarningKind::SkippedCue),
+                (Some(11), WarningKind::SkippedCue),
+                (Some(20), WarningKind::CueEndsBeforeStart),
+            ]
         );
     }
 
     #[test]
-    fn text_where_a_timing_belongs_is_an_error_with_its_line() {
-        let text = "WEBVTT\n\n00:01.000 --> 00:02.000\n<v A>hi</v>\n\n\n\nhello\n";
-        let err = parse(text).unwrap_err();
+    fn a_file_with_no_readable_cue_is_an_error_on_the_first_bad_block() {
+        let err = parse("WEBVTT\n\nhello\n\ncue-7\n00:01.000 -> 00:02.000\nhi\n").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "WebVTT, line 8: expected a cue timing like `00:00:01.000 --> 00:00:04.000`, found `hello`"
+            "WebVTT, line 3: expected a cue timing like `00:00:01.000 --> 00:00:04.000`"
         );
-        let err = parse("WEBVTT\n\ncue-7\n00:01.000 -> 00:02.000\nhi\n").unwrap_err();
-        assert_eq!(err.line, Some(4));
-        assert_eq!(
-            err.message,
-            "expected a cue timing like `00:00:01.000 --> 00:00:04.000`, found `00:01.000 -> 00:02.000`"
-        );
+        assert_eq!(err.excerpt.as_deref(), Some("hello"));
+        assert!(!err.no_text);
     }
 
     #[test]

@@ -212,7 +212,8 @@ pub struct Counts {
 /// (`tests/fixtures/compat/v1/` holds them, frozen); every write stores the current version.
 ///
 /// - 1: the single-crate releases (no `schema_version` field).
-/// - 2: the same fields, plus `schema_version` itself.
+/// - 2: the same fields, plus `schema_version` itself, `warnings` (what the transcript's reader
+///   skipped or repaired) and `error.excerpt` (the only place a line of content may be kept).
 pub const ITEM_SCHEMA_VERSION: u32 = 2;
 
 fn first_item_schema() -> u32 {
@@ -264,6 +265,11 @@ pub struct Interview {
     /// A remark a person should see that is not an error (e.g. "the upload was removed").
     #[serde(default)]
     pub note: Option<String>,
+    /// What the transcript's reader skipped or repaired instead of refusing the file ("line 12:
+    /// a cue block without a valid timing line was skipped"), so a person knows what was left
+    /// out. Names lines, never content.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// Tokens and estimated cost of the model calls behind the current evidence and analysis;
     /// absent when no model service was called (the local analyzer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -293,6 +299,7 @@ impl Interview {
             execution_arn: None,
             transcription_job: None,
             note: None,
+            warnings: Vec::new(),
             model_usage: None,
         }
     }
