@@ -5,6 +5,7 @@ mod drop;
 mod local_runs;
 mod ops;
 mod render;
+mod report;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -63,6 +64,20 @@ enum Command {
     Show {
         /// The interview id (`iv-…`).
         id: String,
+    },
+    /// Write the project report: the themes that recur across a project's ready interviews, the
+    /// participants who raised each ("4 of 6 participants") with their quotes, the pains, needs
+    /// and requests ranked by participants, where participants disagree, and persona groups.
+    Report {
+        /// The project (the folder under uploads/).
+        #[arg(long)]
+        project: String,
+        /// md, html or json.
+        #[arg(long, value_enum, default_value = "md")]
+        format: report::ReportFormat,
+        /// Write it to this file instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
     },
     /// Show one interview: status, error, counts, artifacts and its step timeline.
     Status {
@@ -172,6 +187,14 @@ async fn run(cli: Cli) -> Result<()> {
                 interview_analysis::render_analysis(&transcript, &evidence, &analysis)
             );
             Ok(())
+        }
+        Command::Report {
+            project,
+            format,
+            output,
+        } => {
+            let (pipeline, _) = backend::pipeline(settings).await?;
+            report::report(&pipeline, &project, format, output.as_deref()).await
         }
         Command::Status { id, json } => {
             let (services, _) = backend::pipeline(settings).await?;

@@ -264,3 +264,48 @@ fn show_renders_themes_with_quotes_and_timestamps() {
         "{shown}"
     );
 }
+
+#[test]
+fn report_synthesises_a_projects_interviews_with_participants_and_quotes() {
+    let data = tempfile::tempdir().unwrap();
+    let project = repo().join("shared/analysis/tests/fixtures/project");
+    let mut files: Vec<String> = std::fs::read_dir(&project)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "txt" || x == "vtt"))
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let mut args = vec!["process", "--project", "research"];
+    args.extend(files.iter().map(String::as_str));
+    let out = interviews(data.path(), &args);
+    assert!(out.status.success(), "{}", text(&out));
+
+    let out = interviews(data.path(), &["report", "--project", "research", "--format", "json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("the JSON report");
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["interview_ids"].as_array().unwrap().len(), files.len());
+    let themes = report["themes"].as_array().unwrap();
+    assert!(!themes.is_empty(), "{report}");
+    for theme in themes {
+        assert!(
+            theme["participants"].as_array().unwrap().len() >= 2,
+            "a theme recurs: {theme}"
+        );
+        for quote in theme["quotes"].as_array().unwrap() {
+            assert!(quote["interview_id"].as_str().unwrap().starts_with("iv-"));
+            assert!(!quote["text"].as_str().unwrap().is_empty());
+        }
+    }
+
+    let out = interviews(data.path(), &["report", "--project", "research"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("participants"),
+        "{}",
+        text(&out)
+    );
+    let out = interviews(data.path(), &["report", "--project", "nobody"]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("no ready interviews"), "{}", text(&out));
+}
