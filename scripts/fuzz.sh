@@ -35,7 +35,7 @@ seed() {
         { printf "$prefix"; cat "$file"; } >"$dir/seed-$(basename "$file")"
     done
 }
-seed transcript '\000\000' samples/*.vtt samples/*.srt samples/*.txt shared/tests/fixtures/*.json \
+seed transcript '\000\000' samples/*.vtt samples/*.srt samples/*.txt shared/transcript/tests/fixtures/*.json \
     shared/transcript/tests/fixtures/formats/*
 seed sniff '' samples/* shared/transcript/tests/fixtures/formats/* shared/speech/tests/fixtures/media/*
 seed s3_event '' events/ingest-s3-*.json

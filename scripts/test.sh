@@ -8,10 +8,11 @@ cd "$(dirname "$0")/.."
 started=$(date +%s)
 step() { printf '\n== %s (%ss)\n' "$*" "$(( $(date +%s) - started ))"; }
 
-step "installing test tools (moto server; speech engine build prerequisites; pinned Whisper weights)"
+step "installing test tools (moto server; speech engine build prerequisites; pinned Whisper and embedding weights)"
 ./scripts/moto.sh setup
 ./scripts/setup-speech.sh
 ./scripts/setup-whisper.sh
+./scripts/setup-embeddings.sh
 
 step "starting moto's server on 127.0.0.1"
 eval "$(./scripts/moto.sh start)"
@@ -27,7 +28,14 @@ step "offline infrastructure checks (asl-validator, cfn-lint, sam validate, chec
 step "cargo test (workspace: unit, contract, runner, embedded pipeline, CLI, moto, fault injection)"
 cargo test --workspace --all-targets --locked
 
-step "cargo test --features whisper (offline speech engine: CTranslate2 built and tested once)"
-cargo test -p interview-speech --features whisper --test whisper --locked -- --nocapture
+step "heavy features, built and tested once: whisper (CTranslate2) and embeddings (candle, all-MiniLM-L6-v2)"
+# One cargo invocation, so the two features' dependency graphs are resolved and built together.
+EMBEDDINGS_MODEL_DIR="$PWD/.data/models/all-minilm-l6-v2" \
+    cargo test -p interview-speech -p interview-analysis \
+    --features interview-speech/whisper,interview-analysis/embeddings \
+    --test whisper --test embeddings --locked -- --nocapture
+
+step "fuzzing the readers, the sniffer and S3 event decoding (bounded: ${FUZZ_SECONDS:=20}s per target)"
+./scripts/fuzz.sh "$FUZZ_SECONDS"
 
 step "done"

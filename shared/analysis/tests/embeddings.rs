@@ -20,7 +20,7 @@ fn model_dir() -> PathBuf {
     match std::env::var_os("EMBEDDINGS_MODEL_DIR").filter(|d| !d.is_empty()) {
         Some(dir) => PathBuf::from(dir),
         None => Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("..")
+            .join("../..")
             .join(".data")
             .join(DEFAULT_MODEL_SUBDIR),
     }
