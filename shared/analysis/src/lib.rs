@@ -13,6 +13,7 @@
 
 pub mod bedrock;
 pub mod chunk;
+mod cues;
 mod embed;
 mod extract;
 mod lexicon;

@@ -120,6 +120,20 @@ mod tests {
     use super::*;
     use crate::error::TaskError;
 
+    /// The transcription bound and the execution's timeout are one budget: the transcribe step
+    /// gives up (a `TimeoutError` naming the job) no later than the execution would time out.
+    /// A longer max wait would never be reached; changing one without the other fails here.
+    #[test]
+    fn the_transcription_bound_is_the_executions_timeout() {
+        let definition = local::local_definition().expect("the deployed definition loads");
+        let settings = interview_core::config::Settings::embedded("/nonexistent");
+        assert_eq!(
+            Some(settings.transcribe_max_wait.as_secs()),
+            definition.timeout_seconds(),
+            "TRANSCRIBE_MAX_WAIT_SECONDS' default and the state machine's TimeoutSeconds"
+        );
+    }
+
     /// The state machine retries exactly the errors the handlers call transient: a retried
     /// deterministic failure wastes time and money, an unretried transient one fails a run.
     #[test]
