@@ -66,7 +66,7 @@ fn watch(data: &Path, drop: &Path, log: &Path, once: bool) -> Child {
 }
 
 fn planted_bad(i: usize) -> bool {
-    i % BAD_EVERY == 0
+    i.is_multiple_of(BAD_EVERY)
 }
 
 fn write_drop_folder(drop: &Path) -> Vec<String> {
@@ -79,7 +79,7 @@ fn write_drop_folder(drop: &Path) -> Vec<String> {
             let name = format!("iv{i:03}.txt");
             let body = if planted_bad(i) {
                 // A binary file: an input error at ingest.
-                vec![0u8, 159, 146, 150, 0, 1, 2, 3].repeat(64)
+                [0u8, 159, 146, 150, 0, 1, 2, 3].repeat(64)
             } else {
                 format!("{sample}\nInterviewer: That was interview {i}, thank you.\n").into_bytes()
             };
