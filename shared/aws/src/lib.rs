@@ -8,7 +8,7 @@ pub mod stepfunctions;
 
 use interview_core::config::{Backend, Settings};
 use interview_core::services::BuildError;
-use interview_core::{domain, error, ports};
+use interview_core::{domain, error, listing, ports};
 use std::sync::Arc;
 
 /// The AWS side of one process: the SDK configuration (providers build their clients from it)

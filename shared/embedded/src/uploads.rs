@@ -1,0 +1,1 @@
+//! Local uploads (filled in with the API).
