@@ -208,3 +208,39 @@ async fn every_endpoint_answers_each_caller_as_its_groups_allow() {
         problems.join("\n  ")
     );
 }
+
+/// The sample API Gateway HTTP API event (`events/api-get-interviews.json`, the payload the
+/// `api` Lambda receives) goes through lambda_http's decoding into the router, and its
+/// `cognito:groups` claim is what grants the project.
+#[tokio::test]
+async fn the_sample_api_gateway_event_reaches_the_router_with_its_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = Settings::embedded(dir.path());
+    let local = Embedded::open(&settings).unwrap();
+    let services = Services::builder(settings, "local", local.store.clone(), local.blobs.clone()).build();
+    let (pipeline, _) = local_pipeline(services, Arc::new(SystemClock)).unwrap();
+    let uploads = Arc::new(LocalUploads::new(pipeline.clone(), "http://127.0.0.1:9", [7; 32]));
+    let app = router(AppState {
+        pipeline,
+        uploads,
+        auth: Auth::ApiGatewayJwt,
+    });
+    let event = include_str!("../../../events/api-get-interviews.json");
+    let request = lambda_http::request::from_str(event).expect("lambda_http reads the sample event");
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(json["items"], serde_json::json!([]));
+
+    let mut other: serde_json::Value = serde_json::from_str(event).unwrap();
+    other["rawQueryString"] = "project=beta".into();
+    other["queryStringParameters"] = serde_json::json!({"project": "beta"});
+    let request = lambda_http::request::from_str(&other.to_string()).unwrap();
+    assert_eq!(
+        app.oneshot(request).await.unwrap().status().as_u16(),
+        403,
+        "project-acme does not grant beta"
+    );
+}
