@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test. On a fresh machine it first installs what the tests need (idempotent, so
 # later runs are quick): moto's server in .venv-moto, the infra linters in their own venvs
-# and node prefix. CI calls exactly this script (.ci/run).
+# and node prefix, schemathesis in .venv-schemathesis. CI calls exactly this script (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +12,7 @@ step "installing test tools (moto server; speech engine build prerequisites; pin
 ./scripts/moto.sh setup
 ./scripts/setup-speech.sh
 ./scripts/setup-whisper.sh
+./scripts/schemathesis.sh setup
 
 step "starting moto's server on 127.0.0.1"
 eval "$(./scripts/moto.sh start)"
@@ -26,6 +27,9 @@ step "offline infrastructure checks (asl-validator, cfn-lint, sam validate, chec
 
 step "cargo test (workspace: unit, contract, runner, embedded pipeline, CLI, moto, fault injection)"
 cargo test --workspace --all-targets --locked
+
+step "API fuzzing: schemathesis from docs/openapi.json against interviews serve (bounded, ~1 min)"
+./scripts/schemathesis.sh run
 
 step "cargo test --features whisper (offline speech engine: CTranslate2 built and tested once)"
 cargo test -p interview-speech --features whisper --test whisper --locked -- --nocapture
