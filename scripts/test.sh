@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test. On a fresh machine it first installs what the tests need (idempotent, so
 # later runs are quick): moto's server in .venv-moto, the infra linters in their own venvs
-# and node prefix. CI calls exactly this script (.ci/run).
+# and node prefix, schemathesis in .venv-schemathesis. CI calls exactly this script (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +13,7 @@ step "installing test tools (moto server; speech engine build prerequisites; pin
 ./scripts/setup-speech.sh
 ./scripts/setup-whisper.sh
 ./scripts/setup-embeddings.sh
+./scripts/schemathesis.sh setup
 
 step "starting moto's server on 127.0.0.1"
 eval "$(./scripts/moto.sh start)"
@@ -37,5 +38,8 @@ EMBEDDINGS_MODEL_DIR="$PWD/.data/models/all-minilm-l6-v2" \
 
 step "fuzzing the readers, the sniffer and S3 event decoding (bounded: ${FUZZ_SECONDS:=20}s per target)"
 ./scripts/fuzz.sh "$FUZZ_SECONDS"
+step "API fuzzing: schemathesis from docs/openapi.json against interviews serve (bounded, ~1 min)"
+./scripts/schemathesis.sh run
+
 
 step "done"

@@ -28,6 +28,7 @@ use interview_asl::{Clock, Definition, ExecutionStatus, Runner, ScaledClock, Sto
 use interview_aws::dynamodb::stored_size;
 use interview_core::config::Settings;
 use interview_core::domain::{Interview, InterviewId, RunId, LIVE_SHARDS};
+use interview_core::listing::{Page, PageQuery};
 use interview_core::ports::{
     Analyzer, BlobStore, Expected, ItemStore, ListQuery, Orchestrator, Transcriber, TranscriptionRequest,
     TranscriptionState,
@@ -306,6 +307,10 @@ impl ItemStore for CostStore {
 
     async fn live_items_updated_before(&self, cutoff: DateTime<Utc>) -> Result<Vec<Interview>, StoreError> {
         self.inner.live_items_updated_before(cutoff).await
+    }
+
+    async fn page(&self, query: &PageQuery) -> Result<Page, StoreError> {
+        self.inner.page(query).await
     }
 }
 

@@ -63,6 +63,7 @@ pub fn event_file(function: &str) -> &'static str {
         "analyze" => "analyze.json",
         "mark-failed" => "mark-failed-catch.json",
         "sweeper" => "sweeper-scheduled.json",
+        "api" => "api-get-interviews.json",
         _ => "ingest-s3-created.json",
     }
 }

@@ -6,6 +6,7 @@
 //! holds the figures measured on the project's machine and how to reproduce them.
 #![warn(missing_docs)]
 
+pub mod api;
 pub mod cost;
 pub mod formats;
 pub mod init;

@@ -28,6 +28,8 @@ enum Section {
     Sizes,
     /// 6. Themes across interviews: scorer figures, project report time and peak memory.
     Synthesis,
+    /// 7. HTTP API latency (the `serve` router on loopback) with 10,000 interviews in a project.
+    Api,
 }
 
 /// Benchmarks of the interview pipeline. Each section can be run alone with `--sections`.
@@ -35,7 +37,7 @@ enum Section {
 #[command(name = "bench", version, about, long_about = None)]
 struct Args {
     /// Sections to run, comma-separated (default: all, in this order).
-    #[arg(long, value_enum, value_delimiter = ',', default_values = ["pipeline", "parse", "init", "cost", "sizes", "synthesis"])]
+    #[arg(long, value_enum, value_delimiter = ',', default_values = ["pipeline", "parse", "init", "cost", "sizes", "synthesis", "api"])]
     sections: Vec<Section>,
 
     /// [pipeline] Interviews in the throughput pass.
@@ -63,6 +65,16 @@ struct Args {
     /// [parse] Formats to parse.
     #[arg(long, value_delimiter = ',', default_values = ["amazon", "vtt"])]
     parse_formats: Vec<UploadFormat>,
+
+    /// [api] Interviews seeded into the project.
+    #[arg(long, default_value_t = 10_000)]
+    api_interviews: usize,
+    /// [api] Requests per endpoint.
+    #[arg(long, default_value_t = 2000)]
+    api_requests: usize,
+    /// [api] Concurrent clients (keep-alive connections).
+    #[arg(long, default_value_t = 8)]
+    api_concurrency: usize,
 
     /// [init] Starts per function (the median is reported).
     #[arg(long, default_value_t = 7)]
@@ -188,6 +200,9 @@ fn main() -> Result<()> {
             }
             Section::Synthesis => {
                 out.insert("synthesis".into(), section_synthesis(&args)?);
+            }
+            Section::Api => {
+                out.insert("api".into(), section_api(&args)?);
             }
         }
     }
@@ -555,6 +570,30 @@ fn section_cost(args: &Args) -> Result<serde_json::Value> {
         cost::CHUNK_TOKENS
     );
     Ok(json!({ "prices": prices, "model": model, "memory_mb": memory, "cases": priced, "sweeper": sweeper }))
+}
+
+fn section_api(args: &Args) -> Result<serde_json::Value> {
+    println!(
+        "\n## 6. HTTP API on loopback (the `serve` router, SQLite, {} interviews in one project; client and server share the machine)",
+        args.api_interviews
+    );
+    let report = runtime()?.block_on(bench::api::run(
+        args.api_interviews,
+        args.api_requests,
+        args.api_concurrency,
+    ))?;
+    println!("  seeded in {:.1}s", report.seed_seconds);
+    println!(
+        "  {:<32} {:>9} {:>6} {:>10} {:>10} {:>10}",
+        "endpoint", "requests", "conc", "p50", "p99", "req/s"
+    );
+    for e in &report.endpoints {
+        println!(
+            "  {:<32} {:>9} {:>6} {:>8.2}ms {:>8.2}ms {:>10.0}",
+            e.endpoint, e.requests, e.concurrency, e.p50_ms, e.p99_ms, e.per_second
+        );
+    }
+    Ok(serde_json::to_value(&report)?)
 }
 
 fn section_sizes(args: &Args, bin_dir: &Path) -> Result<serde_json::Value> {

@@ -6,6 +6,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use interview_analysis::{AnalysisDoc, EvidenceDoc};
 use interview_core::domain::{Interview, InterviewId};
+use interview_core::listing::{Page, PageQuery};
 use interview_core::ports::{Analyzer, BlobMeta, BlobStore, Expected, ItemStore, ListQuery};
 use interview_core::{BlobError, ProviderError, StoreError};
 use interview_transcript::Transcript;
@@ -153,6 +154,10 @@ impl ItemStore for TimedStore {
             .store
             .time(self.inner.live_items_updated_before(cutoff))
             .await
+    }
+
+    async fn page(&self, query: &PageQuery) -> Result<Page, StoreError> {
+        self.timers.store.time(self.inner.page(query)).await
     }
 }
 

@@ -6,6 +6,7 @@ mod local_runs;
 mod ops;
 mod render;
 mod report;
+mod serve;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -119,6 +120,15 @@ enum Command {
         /// Only show what would be marked stale.
         #[arg(long)]
         dry_run: bool,
+    },
+    /// Serve the HTTP API (JSON under /v1/, OpenAPI at /v1/openapi.json) over the data dir, with
+    /// uploads processed in this process. The first line of output is the URL with the token.
+    ///
+    /// `process` and `watch` can run beside it on the same data dir; their interviews show here.
+    Serve {
+        /// Address to listen on; keep it on loopback unless others should reach it.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
     },
     /// Export a report of interviews (by default the failed ones) as CSV or JSON lines.
     Export {
@@ -264,6 +274,7 @@ async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::Serve { listen } => serve::serve(settings, listen).await,
         Command::Export { mut filter, format } => {
             let (services, _) = backend::pipeline(settings).await?;
             if filter.status.is_none() && filter.error_kind.is_none() {

@@ -22,6 +22,7 @@ use interview_aws::dynamodb::DynamoStore;
 use interview_aws::s3::S3BlobStore;
 use interview_core::config::{Backend as BackendSettings, Settings};
 use interview_core::domain::{Interview, InterviewId, RunId, Status, Step};
+use interview_core::listing::{Page, PageQuery};
 use interview_core::ports::{
     Analyzer, BlobMeta, BlobStore, Expected, ItemStore, ListQuery, Transcriber, TranscriptionRequest,
     TranscriptionState,
@@ -332,6 +333,8 @@ pub enum StoreOp {
     List,
     /// `live_items_updated_before`
     Live,
+    /// `page`
+    Page,
 }
 
 /// A store call, as a rule sees it.
@@ -520,6 +523,17 @@ impl ItemStore for FaultyStore {
             expected: None,
         });
         apply(fault, store_error, self.inner.live_items_updated_before(cutoff)).await
+    }
+
+    async fn page(&self, query: &PageQuery) -> Result<Page, StoreError> {
+        let _busy = InFlight::new(&self.activity);
+        let fault = self.decide(|| StoreCall {
+            op: StoreOp::Page,
+            id: None,
+            item: None,
+            expected: None,
+        });
+        apply(fault, store_error, self.inner.page(query)).await
     }
 }
 

@@ -489,7 +489,7 @@ fn every_function_runs_on_arm64_provided_al2023_with_its_environment() {
             }
         }
         let mut wanted: Vec<&str> = common.to_vec();
-        if matches!(spec.name(), "ingest" | "sweeper") {
+        if matches!(spec.name(), "ingest" | "sweeper" | "api") {
             wanted.push("STATE_MACHINE_ARN");
         }
         if spec.name() == "transcribe" {
@@ -648,6 +648,111 @@ fn transcribes_data_access_role_is_for_transcribe_only_and_passed_by_the_transcr
         ));
     }
     assert_no_problems("Transcribe's data-access role", problems);
+}
+
+#[test]
+fn the_api_is_behind_a_throttled_logged_jwt_authorizer_and_its_role_is_least_privilege() {
+    let template = template();
+    let resources = resources(&template);
+    let mut problems = Vec::new();
+    let api = &resources["HttpApi"]["Properties"];
+    if api["Auth"]["DefaultAuthorizer"] != "Jwt" || api["Auth"]["Authorizers"]["Jwt"]["JwtConfiguration"].is_null() {
+        problems.push(format!("HttpApi must default to a JWT authorizer: {}", api["Auth"]));
+    }
+    if get_att(&api["AccessLogSettings"]["DestinationArn"]).is_none() {
+        problems.push("HttpApi has no access log destination".into());
+    }
+    for limit in ["ThrottlingRateLimit", "ThrottlingBurstLimit"] {
+        if api["DefaultRouteSettings"][limit].is_null() {
+            problems.push(format!("HttpApi.DefaultRouteSettings has no {limit}"));
+        }
+    }
+    let events = resources["ApiFunction"]["Properties"]["Events"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    for (name, event) in &events {
+        let public = event["Properties"]["Auth"]["Authorizer"] == "NONE";
+        let path = event["Properties"]["Path"].as_str().unwrap_or_default();
+        if public && !matches!(path, "/" | "/v1/openapi.json") {
+            problems.push(format!("ApiFunction event {name} makes {path} public"));
+        }
+    }
+
+    let role_id = get_att(&resources["ApiFunction"]["Properties"]["Role"])
+        .map(|(r, _)| r)
+        .unwrap_or_default();
+    let mut granted = BTreeSet::new();
+    for statement in role_statements(&resources[&role_id]) {
+        for action in actions(statement) {
+            for resource in as_list(&statement["Resource"]) {
+                granted.insert((action.to_string(), resource.to_string()));
+            }
+        }
+    }
+    let sub = |path: &str| format!(r#"{{"Fn::Sub":"{path}"}}"#);
+    let table = r#"{"Fn::GetAtt":["InterviewsTable","Arn"]}"#.to_string();
+    let bucket = r#"{"Fn::GetAtt":["UploadsBucket","Arn"]}"#.to_string();
+    let expected: BTreeSet<(String, String)> = [
+        (
+            "logs:CreateLogStream",
+            r#"{"Fn::GetAtt":["ApiLogGroup","Arn"]}"#.to_string(),
+        ),
+        (
+            "logs:PutLogEvents",
+            r#"{"Fn::GetAtt":["ApiLogGroup","Arn"]}"#.to_string(),
+        ),
+        ("xray:PutTraceSegments", "\"*\"".to_string()),
+        ("xray:PutTelemetryRecords", "\"*\"".to_string()),
+        ("dynamodb:Query", sub("${InterviewsTable.Arn}/index/by-project")),
+        ("dynamodb:Query", sub("${InterviewsTable.Arn}/index/live-by-updated")),
+        ("dynamodb:GetItem", table.clone()),
+        ("dynamodb:PutItem", table.clone()),
+        ("dynamodb:UpdateItem", table),
+        ("s3:ListBucket", bucket),
+        ("s3:GetObject", sub("${UploadsBucket.Arn}/results/*")),
+        ("s3:GetObject", sub("${UploadsBucket.Arn}/uploads/*")),
+        ("s3:PutObject", sub("${UploadsBucket.Arn}/uploads/*")),
+        ("s3:DeleteObject", sub("${UploadsBucket.Arn}/uploads/*")),
+        (
+            "states:StartExecution",
+            r#"{"Ref":"InterviewStateMachine"}"#.to_string(),
+        ),
+    ]
+    .into_iter()
+    .map(|(a, r)| (a.to_string(), r))
+    .collect();
+    for extra in granted.difference(&expected) {
+        problems.push(format!(
+            "{role_id} grants {extra:?}, which the api function does not need"
+        ));
+    }
+    for missing in expected.difference(&granted) {
+        problems.push(format!("{role_id} lacks {missing:?}"));
+    }
+
+    let indexes = resources["InterviewsTable"]["Properties"]["GlobalSecondaryIndexes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    match indexes.iter().find(|i| i["IndexName"] == "by-project") {
+        None => problems.push("the table has no by-project index for the API's listings".into()),
+        Some(index) => {
+            let projected: Vec<&str> = index["Projection"]["NonKeyAttributes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            if projected != interview_aws::dynamodb::PROJECT_INDEX_ATTRIBUTES {
+                problems.push(format!(
+                    "by-project projects {projected:?}; the store reads {:?}",
+                    interview_aws::dynamodb::PROJECT_INDEX_ATTRIBUTES
+                ));
+            }
+        }
+    }
+    assert_no_problems("HTTP API", problems);
 }
 
 #[test]

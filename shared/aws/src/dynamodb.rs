@@ -10,6 +10,12 @@
 //!   ([`Interview::live_shard`]). A `replace` is a PutItem of the whole item, so a terminal item
 //!   simply has no `live_shard` and drops out of the sparse index [`LIVE_INDEX`].
 //! - `item` (S): the whole item as JSON.
+//! - `project` (S), `list_key` (S, `<updated_at>|<id>`): the keys of the project index
+//!   [`PROJECT_INDEX`], which API listings read a page at a time; `project` is absent for an
+//!   upload outside `uploads/<project>/`, which the index then leaves out.
+//! - `step` (S), `error_kind` (S, failed items only), `summary` (S, the list row as JSON): the
+//!   only attributes the project index projects besides its keys and `status`, so a page reads
+//!   rows of a few hundred bytes, not whole items.
 //!
 //! The item is kept as one JSON string rather than a native map: it round-trips exactly what
 //! serde writes (the same encoding the SQLite store uses, so both stores hold identical bytes),
@@ -21,6 +27,7 @@
 
 use crate::domain::{Interview, InterviewId, LIVE_SHARDS};
 use crate::error::StoreError;
+use crate::listing::{list_key, InterviewSummary, PageQuery};
 use crate::ports::sortable_time;
 use crate::ports::{Expected, ItemStore, ListQuery};
 use async_trait::async_trait;
@@ -42,6 +49,14 @@ use std::time::Duration;
 
 /// The sparse global secondary index the sweeper reads: partition `live_shard`, sort `updated_at`.
 pub const LIVE_INDEX: &str = "live-by-updated";
+
+/// The index API listings read: partition `project`, sort `list_key`.
+pub const PROJECT_INDEX: &str = "by-project";
+
+/// The attributes [`PROJECT_INDEX`] projects besides the keys: what a list row and its filters need.
+pub const PROJECT_INDEX_ATTRIBUTES: [&str; 4] = ["status", "step", "error_kind", "summary"];
+
+mod page;
 
 /// Error codes DynamoDB uses when it is shedding load; all mean "back off and retry".
 const THROTTLING_CODES: [&str; 4] = [
@@ -278,6 +293,22 @@ fn attributes_of(item: &Interview) -> Result<Attributes, StoreError> {
     if let Some(shard) = item.live_shard(LIVE_SHARDS) {
         attrs.insert("live_shard".to_string(), AttributeValue::S(shard.to_string()));
     }
+    attrs.insert("step".to_string(), AttributeValue::S(item.step.to_string()));
+    attrs.insert("list_key".to_string(), AttributeValue::S(list_key(item)));
+    if let Some(error) = &item.error {
+        attrs.insert(
+            "error_kind".to_string(),
+            AttributeValue::S(error.kind.as_str().to_string()),
+        );
+    }
+    if let Some(summary) = InterviewSummary::of(item) {
+        let json = serde_json::to_string(&summary).map_err(|e| StoreError::Corrupt {
+            id: item.id.to_string(),
+            reason: format!("cannot encode the list row: {e}"),
+        })?;
+        attrs.insert("project".to_string(), AttributeValue::S(summary.project));
+        attrs.insert("summary".to_string(), AttributeValue::S(json));
+    }
     Ok(attrs)
 }
 
@@ -504,10 +535,16 @@ impl ItemStore for DynamoStore {
         items.sort_by(|a, b| a.updated_at.cmp(&b.updated_at).then_with(|| a.id.cmp(&b.id)));
         Ok(items)
     }
+
+    /// Queries the project index once per project (one page of it each), never the table.
+    async fn page(&self, query: &PageQuery) -> Result<crate::listing::Page, StoreError> {
+        page::page(self, query).await
+    }
 }
 
 /// Creates the interview table as `infra/template.yaml` declares it (on-demand billing, partition
-/// key `id`, the sparse index [`LIVE_INDEX`] projecting every attribute) and waits until it is
+/// key `id`, the sparse index [`LIVE_INDEX`] projecting every attribute, the project index
+/// [`PROJECT_INDEX`] projecting the list row) and waits until it is
 /// active. For tests and local setups; deployments get the table from the template.
 ///
 /// A table that already exists is left as it is and counts as success, so setup can be rerun.
@@ -533,6 +570,17 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         .projection(Projection::builder().projection_type(ProjectionType::All).build())
         .build()
         .map_err(|e| StoreError::Other(e.to_string()))?;
+    let mut projected = Projection::builder().projection_type(ProjectionType::Include);
+    for name in PROJECT_INDEX_ATTRIBUTES {
+        projected = projected.non_key_attributes(name);
+    }
+    let by_project = GlobalSecondaryIndex::builder()
+        .index_name(PROJECT_INDEX)
+        .key_schema(key("project", KeyType::Hash)?)
+        .key_schema(key("list_key", KeyType::Range)?)
+        .projection(projected.build())
+        .build()
+        .map_err(|e| StoreError::Other(e.to_string()))?;
     let result = client
         .create_table()
         .table_name(table)
@@ -540,8 +588,11 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         .attribute_definitions(string_attr("id")?)
         .attribute_definitions(string_attr("live_shard")?)
         .attribute_definitions(string_attr("updated_at")?)
+        .attribute_definitions(string_attr("project")?)
+        .attribute_definitions(string_attr("list_key")?)
         .key_schema(key("id", KeyType::Hash)?)
         .global_secondary_indexes(index)
+        .global_secondary_indexes(by_project)
         .send()
         .await;
     match result {

@@ -5,10 +5,12 @@
 pub mod dynamodb;
 pub mod s3;
 pub mod stepfunctions;
+pub mod uploads;
 
 use interview_core::config::{Backend, Settings};
+use interview_core::ports::BlobStore;
 use interview_core::services::BuildError;
-use interview_core::{domain, error, ports};
+use interview_core::{domain, error, listing, ports};
 use std::sync::Arc;
 
 /// The AWS side of one process: the SDK configuration (providers build their clients from it)
@@ -20,6 +22,7 @@ pub struct Aws {
     pub store: Arc<dynamodb::DynamoStore>,
     /// The bucket.
     pub blobs: Arc<s3::S3BlobStore>,
+    s3: aws_sdk_s3::Client,
     state_machine_arn: Option<String>,
 }
 
@@ -41,18 +44,25 @@ impl Aws {
         let s3_config = aws_sdk_s3::config::Builder::from(&sdk)
             .force_path_style(std::env::var_os("AWS_ENDPOINT_URL").is_some())
             .build();
+        let s3 = aws_sdk_s3::Client::from_conf(s3_config);
         Ok(Self {
             store: Arc::new(dynamodb::DynamoStore::new(
                 aws_sdk_dynamodb::Client::new(&sdk),
                 table.clone(),
             )),
-            blobs: Arc::new(s3::S3BlobStore::new(
-                aws_sdk_s3::Client::from_conf(s3_config),
-                bucket.clone(),
-            )),
+            blobs: Arc::new(s3::S3BlobStore::new(s3.clone(), bucket.clone())),
+            s3,
             state_machine_arn: state_machine_arn.clone(),
             sdk,
         })
+    }
+
+    /// Presigned uploads into the bucket, with the same client as the bucket adapter.
+    pub fn uploads(&self) -> Arc<uploads::S3Uploads> {
+        Arc::new(uploads::S3Uploads::new(
+            self.s3.clone(),
+            self.blobs.bucket().to_string(),
+        ))
     }
 
     /// The Step Functions orchestrator (ingest, retry and the sweeper start and stop runs).

@@ -4,6 +4,7 @@
 use crate::analysis::{AnalysisDoc, EvidenceDoc};
 use crate::domain::{Interview, InterviewId, RunId, Status};
 use crate::error::{BlobError, OrchestratorError, ProviderError, StoreError};
+use crate::listing::{Page, PageQuery};
 use crate::transcript::media::{MediaError, MediaFormat, MediaInfo, ProbeInput};
 use crate::transcript::Transcript;
 use async_trait::async_trait;
@@ -51,6 +52,10 @@ pub trait ItemStore: Send + Sync {
     /// Live (non-terminal) items whose `updated_at` is before `cutoff`, read through the sparse
     /// index only, so the cost grows with live items rather than with the table.
     async fn live_items_updated_before(&self, cutoff: DateTime<Utc>) -> Result<Vec<Interview>, StoreError>;
+
+    /// One page of the query's projects, newest `updated_at` first, read through the store's
+    /// project index (see [`crate::listing`]): its cost follows the page, not the table.
+    async fn page(&self, query: &PageQuery) -> Result<Page, StoreError>;
 }
 
 /// Size and type of a stored object.

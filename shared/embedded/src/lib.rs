@@ -10,10 +10,12 @@ pub mod fs;
 pub mod local;
 pub mod private;
 pub mod sqlite;
+mod sqlite_listing;
 pub mod tasks;
+pub mod uploads;
 
 use interview_asl as asl;
-use interview_core::{domain, error, ports, services};
+use interview_core::{domain, error, listing, ports, services};
 
 use interview_asl::Clock;
 use interview_core::config::{Backend, LocalExecutions, Settings};

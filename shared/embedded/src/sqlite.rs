@@ -3,6 +3,7 @@
 
 use crate::domain::{Interview, InterviewId, LIVE_SHARDS};
 use crate::error::StoreError;
+use crate::listing::{Page, PageQuery};
 use crate::ports::sortable_time;
 use crate::ports::{Expected, ItemStore, ListQuery};
 use async_trait::async_trait;
@@ -37,7 +38,7 @@ CREATE INDEX IF NOT EXISTS live_by_updated ON interviews (live_shard, updated_at
 CREATE INDEX IF NOT EXISTS by_updated ON interviews (updated_at);
 ";
 
-fn other(e: impl std::fmt::Display) -> StoreError {
+pub(crate) fn other(e: impl std::fmt::Display) -> StoreError {
     let text = e.to_string();
     if text.contains("database is locked") || text.contains("busy") {
         StoreError::Unavailable(text)
@@ -88,12 +89,13 @@ impl SqliteStore {
         Self::init(Connection::open_in_memory().map_err(other)?)
     }
 
-    fn init(conn: Connection) -> Result<Self, StoreError> {
+    fn init(mut conn: Connection) -> Result<Self, StoreError> {
         conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(other)?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(other)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(other)?;
         conn.execute_batch(SCHEMA).map_err(other)?;
         conn.execute_batch(crate::executions::SCHEMA).map_err(other)?;
+        crate::sqlite_listing::migrate(&mut conn)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -109,7 +111,7 @@ impl SqliteStore {
         self.with_conn(move |conn| f(conn).map_err(other)).await
     }
 
-    async fn with_conn<T, F>(&self, f: F) -> Result<T, StoreError>
+    pub(crate) async fn with_conn<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
@@ -132,7 +134,7 @@ impl SqliteStore {
     }
 }
 
-fn decode(id: &str, json: &str) -> Result<Interview, StoreError> {
+pub(crate) fn decode(id: &str, json: &str) -> Result<Interview, StoreError> {
     serde_json::from_str(json).map_err(|e| StoreError::Corrupt {
         id: id.to_string(),
         reason: e.to_string(),
@@ -146,6 +148,7 @@ struct Row {
     status: String,
     updated_at: String,
     live_shard: Option<i64>,
+    project: Option<String>,
     item: String,
 }
 
@@ -157,6 +160,7 @@ fn row_of(item: &Interview) -> Result<Row, StoreError> {
         status: item.status.to_string(),
         updated_at: sortable_time(item.updated_at),
         live_shard: item.live_shard(LIVE_SHARDS).map(i64::from),
+        project: item.source.project().map(str::to_string),
         item: serde_json::to_string(item).map_err(other)?,
     })
 }
@@ -180,8 +184,8 @@ impl ItemStore for SqliteStore {
         self.with_conn(move |conn| {
             let inserted = conn
                 .execute(
-                    "INSERT INTO interviews (id, version, run_id, status, updated_at, live_shard, item)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(id) DO NOTHING",
+                    "INSERT INTO interviews (id, version, run_id, status, updated_at, live_shard, item, project)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(id) DO NOTHING",
                     params![
                         row.id,
                         row.version,
@@ -189,7 +193,8 @@ impl ItemStore for SqliteStore {
                         row.status,
                         row.updated_at,
                         row.live_shard,
-                        row.item
+                        row.item,
+                        row.project
                     ],
                 )
                 .map_err(other)?;
@@ -222,9 +227,9 @@ impl ItemStore for SqliteStore {
                 Some(_) => {}
             }
             tx.execute(
-                "UPDATE interviews SET version = ?2, run_id = ?3, status = ?4, updated_at = ?5, live_shard = ?6, item = ?7
-                 WHERE id = ?1",
-                params![row.id, row.version, row.run_id, row.status, row.updated_at, row.live_shard, row.item],
+                "UPDATE interviews SET version = ?2, run_id = ?3, status = ?4, updated_at = ?5, live_shard = ?6, item = ?7,
+                 project = ?8 WHERE id = ?1",
+                params![row.id, row.version, row.run_id, row.status, row.updated_at, row.live_shard, row.item, row.project],
             )
             .map_err(other)?;
             tx.commit().map_err(other)
@@ -285,6 +290,10 @@ impl ItemStore for SqliteStore {
         })
         .await
     }
+
+    async fn page(&self, query: &PageQuery) -> Result<Page, StoreError> {
+        crate::sqlite_listing::page(self, query).await
+    }
 }
 
 impl SqliteStore {
@@ -312,7 +321,7 @@ mod tests {
     async fn sqlite_store_passes_the_contract_suite() {
         let store = SqliteStore::in_memory().unwrap();
         let passed = interview_testkit::store_contract::run_all(&store).await;
-        assert!(passed.len() >= 8, "{passed:?}");
+        assert!(passed.len() >= 12, "{passed:?}");
     }
 
     #[tokio::test]

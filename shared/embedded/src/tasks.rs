@@ -56,6 +56,9 @@ pub async fn invoke(pipeline: &Pipeline, function: Function, event: Value) -> Re
     match function {
         Function::Ingest => encode(ingest::handle_sqs(pipeline, decode(function, event)?).await),
         Function::Sweeper => encode(sweeper::handle(pipeline, decode(function, event)?).await?),
+        Function::Api => Err(TaskError::Input(
+            "the api function answers HTTP requests, not JSON events; run `interviews serve` to call it locally".into(),
+        )),
         Function::Transcribe | Function::Extract | Function::Analyze | Function::MarkFailed => {
             let task = function
                 .task()

@@ -20,18 +20,21 @@ pub enum Function {
     MarkFailed,
     /// Ends stale items (EventBridge schedule).
     Sweeper,
+    /// The HTTP API (API Gateway HTTP API, through `lambda_http`); not a state machine task.
+    Api,
 }
 
 impl Function {
     /// Every function the product deploys. The infra consistency test checks this list against
     /// `functions/`, the SAM template and the ASL.
-    pub const ALL: [Function; 6] = [
+    pub const ALL: [Function; 7] = [
         Function::Ingest,
         Function::Transcribe,
         Function::Extract,
         Function::Analyze,
         Function::MarkFailed,
         Function::Sweeper,
+        Function::Api,
     ];
 
     /// The crate directory under `functions/`, the binary name, and the worker recorded on items.
@@ -43,6 +46,7 @@ impl Function {
             Function::Analyze => "analyze",
             Function::MarkFailed => "mark-failed",
             Function::Sweeper => "sweeper",
+            Function::Api => "api",
         }
     }
 
@@ -55,6 +59,7 @@ impl Function {
             Function::Analyze => "AnalyzeFunction",
             Function::MarkFailed => "MarkFailedFunction",
             Function::Sweeper => "SweeperFunction",
+            Function::Api => "ApiFunction",
         }
     }
 
@@ -65,7 +70,7 @@ impl Function {
             Function::Extract => Some(TaskFunction::Extract),
             Function::Analyze => Some(TaskFunction::Analyze),
             Function::MarkFailed => Some(TaskFunction::MarkFailed),
-            Function::Ingest | Function::Sweeper => None,
+            Function::Ingest | Function::Sweeper | Function::Api => None,
         }
     }
 
@@ -83,7 +88,7 @@ impl fmt::Display for Function {
 
 /// A name that is not one of the stack's functions.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("no function named `{0}` (expected ingest, transcribe, extract, analyze, mark-failed or sweeper)")]
+#[error("no function named `{0}` (expected ingest, transcribe, extract, analyze, mark-failed, sweeper or api)")]
 pub struct UnknownFunction(pub String);
 
 impl FromStr for Function {

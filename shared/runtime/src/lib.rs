@@ -6,6 +6,7 @@
 use interview_core::config::{Backend, Settings};
 use interview_core::ports::{BlobStore, ItemStore, Orchestrator};
 use interview_core::services::BuildError;
+use interview_core::uploads::Uploads;
 use interview_handlers::{Deadline, Function};
 use std::sync::Arc;
 
@@ -29,6 +30,9 @@ pub struct Stores {
     pub blobs: Arc<dyn BlobStore>,
     /// The SDK configuration on AWS (`None` on the embedded backend).
     pub sdk: Option<aws_config::SdkConfig>,
+    /// Presigned uploads into the bucket (the `api` function); `None` on the embedded backend,
+    /// where `interviews serve` issues upload URLs of its own.
+    pub uploads: Option<Arc<dyn Uploads>>,
     orchestrator: Arc<dyn Orchestrator>,
 }
 
@@ -47,6 +51,7 @@ pub async fn connect(settings: &Settings) -> Result<Stores, BuildError> {
             let aws = interview_aws::Aws::connect(settings).await?;
             Ok(Stores {
                 orchestrator: aws.orchestrator(),
+                uploads: Some(aws.uploads()),
                 store: aws.store.clone(),
                 blobs: aws.blobs.clone(),
                 sdk: Some(aws.sdk),
@@ -63,6 +68,7 @@ fn embedded(settings: &Settings) -> Result<Stores, BuildError> {
         store: local.store,
         blobs: local.blobs,
         sdk: None,
+        uploads: None,
         orchestrator: Arc::new(interview_embedded::local::LocalOrchestrator::recording_only()),
     })
 }

@@ -4,6 +4,8 @@
 #![warn(missing_docs)]
 
 pub mod analysis_fixtures;
+pub mod api_suite;
+pub mod http;
 pub mod media;
 pub mod metered_blobs;
 pub mod metered_store;

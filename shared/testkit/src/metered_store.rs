@@ -6,6 +6,7 @@ use crate::error::StoreError;
 use crate::ports::{Expected, ItemStore, ListQuery};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use interview_core::listing::{Page, PageQuery};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -97,5 +98,14 @@ impl ItemStore for MeteredStore {
             .items_returned
             .fetch_add(items.len() as u64, Ordering::Relaxed);
         Ok(items)
+    }
+
+    async fn page(&self, query: &PageQuery) -> Result<Page, StoreError> {
+        self.counters.queries.fetch_add(1, Ordering::Relaxed);
+        let page = self.inner.page(query).await?;
+        self.counters
+            .items_returned
+            .fetch_add(page.items.len() as u64, Ordering::Relaxed);
+        Ok(page)
     }
 }

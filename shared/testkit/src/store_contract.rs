@@ -8,6 +8,7 @@ use crate::domain::{ErrorKind, Interview, ItemError, Source, SourceKind, Status,
 use crate::error::{StoreError, TaskError};
 use crate::ports::{Expected, ItemStore, ListQuery};
 use chrono::{Duration, Utc};
+use interview_core::listing::{InterviewSummary, PageCursor, PageQuery};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -65,6 +66,8 @@ pub async fn run_all(store: &dyn ItemStore) -> Vec<&'static str> {
     case!(sparse_index_holds_only_live_items_before_cutoff);
     case!(list_filters_by_status_and_hides_deleted);
     case!(update_helper_fences_superseded_runs);
+    case!(pages_follow_cursors_newest_first_within_the_projects_asked);
+    case!(page_filters_apply_before_the_cursor_moves_on);
     passed
 }
 
@@ -345,4 +348,154 @@ async fn update_helper_fences_superseded_runs(store: &dyn ItemStore) {
         (stored.status, stored.progress, stored.run_id),
         (Status::Queued, 0, run2)
     );
+}
+
+/// A new item in `project` last written `minutes_ago` minutes before now.
+pub fn project_item(project: &str, tag: &str, minutes_ago: i64) -> Interview {
+    let mut item = sample_item(tag);
+    let file = item.source.file_name().to_string();
+    item.source.key = format!("uploads/{project}/{file}");
+    item.id = crate::domain::InterviewId::for_object(&item.source.bucket, &item.source.key);
+    item.run_id = crate::domain::RunId::new(&item.id, 1);
+    item.updated_at = Utc::now() - Duration::minutes(minutes_ago);
+    item.created_at = item.updated_at;
+    item
+}
+
+/// A project name no other case or run uses.
+pub fn unique_project(tag: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{tag}-{}-{n}-{}", std::process::id(), Utc::now().timestamp_micros())
+}
+
+/// Follows `query`'s cursors to the end; every page's ids, in order.
+pub async fn all_pages(store: &dyn ItemStore, mut query: PageQuery) -> Vec<Vec<crate::domain::InterviewId>> {
+    let mut pages = Vec::new();
+    for _ in 0..1000 {
+        let page = store.page(&query).await.unwrap();
+        assert!(page.items.len() <= query.limit, "a page never exceeds its limit");
+        pages.push(page.items.iter().map(|s| s.id.clone()).collect());
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => return pages,
+        }
+    }
+    panic!("the cursors never ended");
+}
+
+async fn pages_follow_cursors_newest_first_within_the_projects_asked(store: &dyn ItemStore) {
+    let mine = unique_project("page");
+    let theirs = unique_project("page-other");
+    let mut items: Vec<Interview> = (0..5).map(|i| project_item(&mine, &format!("p{i}"), 10 * i)).collect();
+    // Two items written at the same instant still get an order, and both are listed once.
+    items[4].updated_at = items[3].updated_at;
+    for item in &items {
+        store.create(item).await.unwrap();
+    }
+    let foreign = project_item(&theirs, "foreign", 5);
+    store.create(&foreign).await.unwrap();
+
+    let mut expected: Vec<&Interview> = items.iter().collect();
+    expected.sort_by(|a, b| (b.updated_at, b.id.as_str()).cmp(&(a.updated_at, a.id.as_str())));
+    let expected: Vec<_> = expected.into_iter().map(|i| i.id.clone()).collect();
+    let pages = all_pages(store, PageQuery::project(&mine, 2)).await;
+    assert!(pages.len() >= 3, "5 items in pages of 2: {pages:?}");
+    let listed: Vec<_> = pages.concat();
+    assert_eq!(
+        listed, expected,
+        "every item once, newest first, and nothing from another project"
+    );
+
+    let first = store.page(&PageQuery::project(&mine, 10)).await.unwrap();
+    let row = &first.items[0];
+    assert_eq!(
+        Some(row),
+        InterviewSummary::of(&items[0]).as_ref(),
+        "the row is the item's summary"
+    );
+    assert_eq!(first.next, None, "the last page says so");
+
+    let both = PageQuery {
+        projects: vec![mine.clone(), theirs.clone()],
+        ..PageQuery::project(&mine, 3)
+    };
+    let merged: Vec<_> = all_pages(store, both).await.concat();
+    assert_eq!(merged.len(), 6, "two projects merge into one order: {merged:?}");
+    assert_eq!(merged[0], items[0].id);
+    assert_eq!(merged[1], foreign.id, "the other project's item sits at its time");
+
+    let garbage = PageQuery {
+        after: Some(PageCursor::after(format!("0000|{}", items[0].id))),
+        ..PageQuery::project(&mine, 10)
+    };
+    assert!(
+        store.page(&garbage).await.unwrap().items.is_empty(),
+        "nothing sorts below the start of time"
+    );
+}
+
+async fn page_filters_apply_before_the_cursor_moves_on(store: &dyn ItemStore) {
+    let project = unique_project("filter");
+    let mut ids = Vec::new();
+    for (i, (status, kind)) in [
+        (Status::Queued, None),
+        (Status::Error, Some(ErrorKind::Input)),
+        (Status::Deleted, None),
+        (Status::Error, Some(ErrorKind::Provider)),
+        (Status::Queued, None),
+        (Status::Error, Some(ErrorKind::Input)),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut item = project_item(&project, &format!("f{i}"), 100 - i as i64 * 10);
+        item.status = status;
+        item.error = kind.map(|kind| ItemError {
+            step: Step::Transcribe,
+            kind,
+            message: "m".into(),
+            at: item.updated_at,
+            retryable: false,
+            excerpt: None,
+        });
+        store.create(&item).await.unwrap();
+        ids.push(item.id);
+    }
+    let newest_first = |picks: &[usize]| picks.iter().rev().map(|&i| ids[i].clone()).collect::<Vec<_>>();
+    let listed = |query: PageQuery| async move { all_pages(store, query).await.concat() };
+
+    let base = PageQuery::project(&project, 1);
+    assert_eq!(
+        listed(base.clone()).await,
+        newest_first(&[0, 1, 3, 4, 5]),
+        "deleted ones are hidden"
+    );
+    let deleted = PageQuery {
+        status: Some(Status::Deleted),
+        ..base.clone()
+    };
+    assert_eq!(listed(deleted).await, newest_first(&[2]));
+    let input = PageQuery {
+        error_kind: Some(ErrorKind::Input),
+        ..base.clone()
+    };
+    assert_eq!(listed(input).await, newest_first(&[1, 5]));
+    let failed = PageQuery {
+        status: Some(Status::Error),
+        step: Some(Step::Transcribe),
+        ..base.clone()
+    };
+    assert_eq!(listed(failed).await, newest_first(&[1, 3, 5]));
+    let at_extract = PageQuery {
+        step: Some(Step::Extract),
+        ..base.clone()
+    };
+    assert!(listed(at_extract).await.is_empty());
+    // Items 3, 4, 5 were written 70, 60, 50 minutes ago.
+    let recent = PageQuery {
+        updated_since: Some(Utc::now() - Duration::minutes(75)),
+        limit: 2,
+        ..base.clone()
+    };
+    assert_eq!(listed(recent).await, newest_first(&[3, 4, 5]));
 }

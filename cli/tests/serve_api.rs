@@ -1,0 +1,157 @@
+//! The API suite against the real `interviews serve` binary over loopback HTTP: uploads go
+//! through the local upload URL, the same notification the drop folder delivers, and the
+//! in-process runner.
+
+use async_trait::async_trait;
+use interview_testkit::api_suite::{run_all, ApiTarget, Reply};
+use interview_testkit::http::HttpClient;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::process::Stdio;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const TOKEN: &str = "serve-api-test-token-0123456789";
+
+/// A running `interviews serve` on a free loopback port, stopped when dropped.
+pub struct Served {
+    pub base: String,
+    pub client: HttpClient,
+    pub token: Option<String>,
+    _child: Child,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn start() -> Served {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_interviews"))
+        .args(["--data-dir"])
+        .arg(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("INTERVIEWS_TOKEN", TOKEN)
+        .env("INTERVIEWS_BACKEND", "embedded")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start interviews serve");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next_line().await.unwrap().expect("serve prints its URL first");
+    let (base, token) = first
+        .split_once("/?token=")
+        .expect("the first line is the URL with the token");
+    assert_eq!(token, TOKEN, "INTERVIEWS_TOKEN sets the token");
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    Served {
+        base: base.to_string(),
+        client: HttpClient::default(),
+        token: Some(TOKEN.to_string()),
+        _child: child,
+        _dir: dir,
+    }
+}
+
+#[async_trait]
+impl ApiTarget for Served {
+    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Reply {
+        let bearer = self.token.as_ref().map(|t| format!("Bearer {t}"));
+        let mut headers = vec![("content-type", "application/json")];
+        if let Some(bearer) = &bearer {
+            headers.push(("authorization", bearer.as_str()));
+        }
+        let bytes = match body {
+            Some(Value::String(raw)) => raw.into_bytes(),
+            Some(value) => serde_json::to_vec(&value).unwrap(),
+            None => Vec::new(),
+        };
+        let answer = self
+            .client
+            .send(method, &format!("{}{path}", self.base), &headers, bytes)
+            .await
+            .unwrap();
+        Reply {
+            status: answer.status,
+            content_type: answer.headers.get("content-type").cloned().unwrap_or_default(),
+            body: answer.json(),
+        }
+    }
+
+    async fn put(&self, url: &str, headers: &BTreeMap<String, String>, bytes: Vec<u8>) -> u16 {
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        self.client.send("PUT", url, &headers, bytes).await.unwrap().status
+    }
+
+    async fn deliver(&self) {}
+
+    async fn settle(&self) {}
+}
+
+#[tokio::test]
+async fn the_api_suite_passes_on_serve() {
+    let served = start().await;
+    let passed = run_all(&served, "acme").await;
+    assert_eq!(passed.len(), 5, "{passed:?}");
+}
+
+#[tokio::test]
+async fn serve_needs_its_token_and_keeps_it_in_a_strict_cookie() {
+    let mut served = start().await;
+    let openapi = served.call("GET", "/v1/openapi.json", None).await;
+    assert_eq!(openapi.status, 200, "the contract is public");
+    let file: Value = serde_json::from_str(include_str!("../../docs/openapi.json")).unwrap();
+    assert_eq!(openapi.body, file, "the served document is the one in docs/");
+    let page = served
+        .client
+        .send("GET", &format!("{}/?token={TOKEN}", served.base), &[], vec![])
+        .await
+        .unwrap();
+    assert_eq!(page.status, 200);
+    let cookie = page
+        .headers
+        .get("set-cookie")
+        .expect("the right token is kept in a cookie");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let cookie_value = cookie.split(';').next().unwrap().to_string();
+    let with_cookie = served
+        .client
+        .send(
+            "GET",
+            &format!("{}/v1/projects", served.base),
+            &[("cookie", &cookie_value)],
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(with_cookie.status, 200, "the cookie authenticates the page's requests");
+    let wrong = served
+        .client
+        .send(
+            "GET",
+            &format!("{}/?token=nope-nope-nope-nope", served.base),
+            &[],
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(!wrong.headers.contains_key("set-cookie"), "a wrong token is not kept");
+    assert!(!page.headers.contains_key("access-control-allow-origin"), "no CORS");
+
+    served.token = None;
+    for path in [
+        "/v1/interviews?project=acme",
+        "/v1/projects",
+        "/v1/overview?project=acme",
+        "/v1/interviews/iv-000000000000000000000000",
+    ] {
+        assert_eq!(served.call("GET", path, None).await.status, 401, "{path}");
+    }
+    served.token = Some("the-wrong-token-0123456789".into());
+    let wrong = served.call("GET", "/v1/projects", None).await;
+    assert_eq!(
+        (wrong.status, wrong.content_type.as_str()),
+        (401, "application/problem+json")
+    );
+}
