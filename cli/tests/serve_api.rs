@@ -19,7 +19,7 @@ pub struct Served {
     pub client: HttpClient,
     pub token: Option<String>,
     _child: Child,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 pub async fn start() -> Served {
@@ -47,7 +47,7 @@ pub async fn start() -> Served {
         client: HttpClient::default(),
         token: Some(TOKEN.to_string()),
         _child: child,
-        _dir: dir,
+        dir,
     }
 }
 
@@ -153,5 +153,29 @@ async fn serve_needs_its_token_and_keeps_it_in_a_strict_cookie() {
     assert_eq!(
         (wrong.status, wrong.content_type.as_str()),
         (401, "application/problem+json")
+    );
+}
+
+#[tokio::test]
+async fn serve_sees_what_process_adds_to_the_same_data_dir() {
+    let served = start().await;
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../samples/platform-team-deploys.srt");
+    let status = Command::new(env!("CARGO_BIN_EXE_interviews"))
+        .arg("--data-dir")
+        .arg(served.dir.path())
+        .args(["process", "--project", "beside", sample])
+        .env("INTERVIEWS_BACKEND", "embedded")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .await
+        .unwrap();
+    assert!(status.success(), "process runs beside serve on the same data dir");
+    let listed = served.call("GET", "/v1/interviews?project=beside", None).await;
+    let items = listed.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{listed:?}");
+    assert_eq!(
+        (items[0]["status"].as_str(), items[0]["file_name"].as_str()),
+        (Some("ready"), Some("platform-team-deploys.srt"))
     );
 }
