@@ -2,7 +2,7 @@
 //! feature; then the model must be installed (`scripts/setup-embeddings.sh`) or every test
 //! here FAILS — a build that claims embeddings but cannot load them is broken, not skipped.
 //!
-//! `scripts/setup-embeddings.sh && cargo test -p interview-shared --features embeddings --test embeddings`
+//! `scripts/setup-embeddings.sh && cargo test -p interview-analysis --features embeddings --test embeddings`
 #![cfg(feature = "embeddings")]
 
 use interview_analysis::scoring::{load_labelled_project, score_project};

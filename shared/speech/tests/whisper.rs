@@ -15,9 +15,11 @@ use interview_core::ports::{BlobStore, Transcriber, TranscriptionRequest};
 use interview_core::s3_event::created_notification;
 use interview_core::services::Services;
 use interview_embedded::fs::FsBlobStore;
-use interview_embedded::local::{LocalOrchestrator, STATE_MACHINE_ASL};
+use interview_embedded::local_pipeline;
+use interview_embedded::tasks::invoke;
 use interview_embedded::sqlite::SqliteStore;
-use interview_handlers::dispatch;
+use interview_handlers::Function;
+use interview_speech::SymphoniaProbe;
 use interview_speech::audio::{decode_file, Audio};
 use interview_speech::segment::{CHANNEL_NOTE, LOW_CONFIDENCE_NOTE};
 use interview_speech::whisper::{to_transcript, WhisperConfig, WhisperModel, WhisperTranscriber};
@@ -90,21 +92,19 @@ async fn the_sample_call_goes_through_the_embedded_pipeline_with_one_speaker_per
     settings.whisper_model = model_name();
     // Time runs 10× faster for the state machine's Waits; the engine works in real time.
     let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(10.0));
-    let orchestrator = Arc::new(LocalOrchestrator::with_definition(STATE_MACHINE_ASL, clock.clone(), 2).unwrap());
+    settings.local_concurrency = 2;
     let blobs: Arc<dyn BlobStore> = Arc::new(FsBlobStore::new(&dir.path().join("blobs"), "local").unwrap());
     // No inline wait: the job is polled through the ASL's Wait → check → Choice loop.
     let engine = WhisperTranscriber::from_settings(&settings, blobs.clone()).with_inline_wait(Duration::ZERO);
-    let services = Arc::new(Services {
-        store: Arc::new(SqliteStore::open(&dir.path().join("items.sqlite")).unwrap()),
-        blobs,
-        orchestrator: orchestrator.clone(),
-        transcriber: Arc::new(engine),
-        analyzer: analyzer_for(&settings),
-        settings,
-        clock,
-        worker: "test".into(),
-    });
-    orchestrator.attach(&services);
+    let analyzer = analyzer_for(&settings);
+    let store = Arc::new(SqliteStore::open(&dir.path().join("items.sqlite")).unwrap());
+    let services = Services::builder(settings, "test", store, blobs)
+        .transcriber(Arc::new(engine))
+        .analyzer(analyzer)
+        .media(Arc::new(SymphoniaProbe))
+        .clock(clock.clone())
+        .build();
+    let (services, orchestrator) = local_pipeline(services, clock).unwrap();
     let key = "uploads/acme/support-call.ogg";
     let body = std::fs::read(sample()).unwrap();
     let meta = services
@@ -115,7 +115,7 @@ async fn the_sample_call_goes_through_the_embedded_pipeline_with_one_speaker_per
     let event = created_notification("local", key, &meta.etag, meta.size, "0000000000000001");
     let sqs = serde_json::json!({ "Records": [{ "messageId": "m0", "body": event, "eventSource": "aws:sqs" }] });
     let started = std::time::Instant::now();
-    dispatch(&services, "ingest", sqs).await.unwrap();
+    invoke(&services, Function::Ingest, sqs).await.unwrap();
     orchestrator.wait_idle().await;
     let elapsed = started.elapsed();
     let item = services
