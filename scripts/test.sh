@@ -26,6 +26,12 @@ cargo fmt --all -- --check
 step "offline infrastructure checks (asl-validator, cfn-lint, sam validate, checkov)"
 ./scripts/check-infra.sh
 
+step "API fuzzing: schemathesis from docs/openapi.json against interviews serve (bounded, ~1 min)"
+./scripts/schemathesis.sh run
+
+step "fuzzing the readers, the sniffer and S3 event decoding (bounded: ${FUZZ_SECONDS:=20}s per target)"
+./scripts/fuzz.sh "$FUZZ_SECONDS"
+
 step "cargo test (workspace: unit, contract, runner, embedded pipeline, CLI, moto, fault injection)"
 cargo test --workspace --all-targets --locked
 
@@ -35,11 +41,6 @@ EMBEDDINGS_MODEL_DIR="$PWD/.data/models/all-minilm-l6-v2" \
     cargo test -p interview-speech -p interview-analysis \
     --features interview-speech/whisper,interview-analysis/embeddings \
     --test whisper --test embeddings --locked -- --nocapture
-
-step "fuzzing the readers, the sniffer and S3 event decoding (bounded: ${FUZZ_SECONDS:=20}s per target)"
-./scripts/fuzz.sh "$FUZZ_SECONDS"
-step "API fuzzing: schemathesis from docs/openapi.json against interviews serve (bounded, ~1 min)"
-./scripts/schemathesis.sh run
 
 
 step "done"
