@@ -8,12 +8,12 @@
 #![cfg(feature = "whisper")]
 
 use interview_analysis::analyzer_for;
-use interview_asl::{Clock, ScaledClock};
 use interview_core::config::{Settings, TranscriberChoice};
 use interview_core::domain::{InterviewId, Status};
 use interview_core::ports::{BlobStore, Transcriber, TranscriptionRequest};
 use interview_core::s3_event::created_notification;
 use interview_core::services::Services;
+use interview_core::{Clock, ScaledClock};
 use interview_embedded::fs::FsBlobStore;
 use interview_embedded::local_pipeline;
 use interview_embedded::sqlite::SqliteStore;
