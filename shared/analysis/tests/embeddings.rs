@@ -121,9 +121,9 @@ fn the_interview_analysis_says_it_used_embeddings_and_validates() {
     let analyzer = LocalAnalyzer::new();
     let evidence = analyzer.extract_evidence(&t);
     let doc = analyzer.analyze_with(&t, &evidence, Some(model()));
-    assert_eq!(doc.analyzer, "local-embeddings/1");
+    assert_eq!(doc.analyzer, LocalAnalyzer::EMBEDDINGS_NAME);
     assert!(!doc.themes.is_empty());
     validate_analysis(&evidence, &doc).expect("valid");
     let lexical = analyzer.analyze_with(&t, &evidence, None);
-    assert_eq!(lexical.analyzer, "local-lexicon/2");
+    assert_eq!(lexical.analyzer, LocalAnalyzer::NAME);
 }
