@@ -1,22 +1,38 @@
 #!/usr/bin/env bash
 # Fuzzes the code that reads untrusted bytes: every transcript reader (`transcript`), the
-# upload sniffer (`sniff`) and S3 event decoding (`s3_event`), each for a bounded time.
+# upload sniffer (`sniff`) and S3 event decoding (`s3_event`).
 #
-#   scripts/fuzz.sh [seconds-per-target]     (default 60)
+#   scripts/fuzz.sh [seconds-per-target]   explore: time-bounded (default 60 s), and the corpus
+#                                          in fuzz/corpus/ (not committed) grows run to run
+#   scripts/fuzz.sh --replayable           what the test command runs: a fixed seed, a fixed
+#                                          number of executions per target and a fresh corpus
+#                                          from the seeds, so every machine runs the same inputs
+#                                          and a CI result can be reproduced here
 #
 # Installs cargo-fuzz if missing. The toolchain is stable, so RUSTC_BOOTSTRAP=1 lets cargo-fuzz
-# use the unstable flags it needs. Corpora are seeded from samples/, shared/tests/fixtures/
-# and events/, and kept in fuzz/corpus/ (not committed) so later runs start where the last
-# stopped. Prints executions and coverage per target; exits non-zero if any target crashed
-# (the input is in fuzz/artifacts/<target>/: add it as a regression test, then fix).
+# use the unstable flags it needs. Seeds come from samples/, the readers' fixtures and events/.
+# Prints executions and coverage per target; exits non-zero if any target crashed (the input is
+# in fuzz/artifacts/<target>/: add it as a regression test, then fix; the transcript readers'
+# live in `fuzz_regressions` in shared/transcript/src/tests.rs).
 # FUZZ_SANITIZER=address adds AddressSanitizer (slower build and runs; the default is none, as
 # the fuzzed code is safe Rust and the point is panics, hangs and memory blow-ups).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-seconds="${1:-60}"
 sanitizer="${FUZZ_SANITIZER:-none}"
 targets=(transcript sniff s3_event)
+# Executions per target in --replayable mode: about 20 s each on one core here (the readers
+# run ~3,000 inputs a second, the sniffer and the event decoder hundreds of thousands).
+declare -A replay_runs=([transcript]=60000 [sniff]=4000000 [s3_event]=2000000)
+if [ "${1:-}" = "--replayable" ]; then
+    mode=replayable
+    corpus_root=fuzz/corpus-replay
+    rm -rf "$corpus_root"
+else
+    mode=explore
+    seconds="${1:-60}"
+    corpus_root=fuzz/corpus
+fi
 export RUSTC_BOOTSTRAP=1
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
@@ -27,7 +43,7 @@ fi
 # Seeds. The transcript target's first byte 0 means "parse_transcript", the second picks the
 # file name "upload" (content decides the format).
 seed() {
-    local dir="fuzz/corpus/$1" prefix="$2"
+    local dir="$corpus_root/$1" prefix="$2"
     shift 2
     mkdir -p "$dir"
     for file in "$@"; do
@@ -48,10 +64,16 @@ failed=()
 summary=()
 for target in "${targets[@]}"; do
     log="$(mktemp)"
-    echo "== $target (${seconds}s)"
+    if [ "$mode" = replayable ]; then
+        bound=(-seed=1 -runs="${replay_runs[$target]}")
+        echo "== $target (${replay_runs[$target]} executions, seed 1)"
+    else
+        bound=(-max_total_time="$seconds")
+        echo "== $target (${seconds}s)"
+    fi
     status=0
-    cargo fuzz run --sanitizer "$sanitizer" --debug-assertions "$target" "corpus/$target" -- \
-        -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=5 -max_len=65536 \
+    cargo fuzz run --sanitizer "$sanitizer" --debug-assertions "$target" "${corpus_root#fuzz/}/$target" -- \
+        "${bound[@]}" -rss_limit_mb=2048 -timeout=5 -max_len=65536 \
         -print_final_stats=1 >"$log" 2>&1 || status=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | awk '{print $2}')

@@ -495,3 +495,38 @@ fn five_megabyte_lines_of_angle_brackets_or_ampersands_are_text() {
         assert_eq!(speakers_and_texts(&t), vec![("A", body.as_str())], "{fill}");
     }
 }
+
+/// Inputs the fuzzer found (`fuzz/fuzz_targets/transcript.rs`), kept so the fix stays fixed.
+/// Each must either read with the readers' promises kept or be refused with a message.
+mod fuzz_regressions {
+    use crate::{parse_transcript, Transcript};
+
+    fn assert_promises(t: &Transcript) {
+        for pair in t.segments.windows(2) {
+            assert!(pair[0].start <= pair[1].start, "segments out of order: {pair:?}");
+        }
+        for s in &t.segments {
+            assert!(s.start.is_finite() && s.end.is_finite(), "a time is not finite: {s:?}");
+            assert!(s.start >= 0.0 && s.end >= s.start, "bad times: {s:?}");
+            assert!(!s.text.trim().is_empty() && !s.speaker.is_empty(), "empty part: {s:?}");
+        }
+    }
+
+    fn read(bytes: &[u8], name: &str) {
+        match parse_transcript(bytes, name) {
+            Ok(t) => assert_promises(&t),
+            Err(err) => assert!(!err.message.is_empty()),
+        }
+    }
+
+    /// A bracketed speaker line with an 80-hour stamp before a turn at ten seconds.
+    #[test]
+    fn bracketed_turns_with_a_stamp_far_out_of_order() {
+        read(
+            "[Ana Ruiz (she/her)you plan the week?\n[Ben\u{2019}s iPhone] 80:00:04\nOn a whiteboard in the back room.\n\
+             [Ana Ruiz (she/her)] 00:00:10\nWhat goes wrong?"
+                .as_bytes(),
+            "upload",
+        );
+    }
+}

@@ -100,11 +100,13 @@ pub(crate) fn parse_text(text: &str) -> Result<Transcript, ParseError> {
     finish_lenient(FORMAT, timed_segments(turns), None, notes, skipped)
 }
 
-/// `[Display Name] 14:03:05`: the speaker (suffix dropped) and the clock in seconds.
+/// `[Display Name] 14:03:05`: the speaker (suffix dropped) and the clock in seconds. The clock
+/// is a time of day, so one of 24 hours or more is not a heading (the midnight rule in
+/// [`parse_text`] relies on every clock being under a day).
 pub(crate) fn text_heading(line: &str) -> Option<(String, f64)> {
     let inner = line.strip_prefix('[')?;
     let close = inner.rfind(']')?;
-    let clock = parse_clock(inner[close + 1..].trim())?;
+    let clock = parse_clock(inner[close + 1..].trim()).filter(|clock| *clock < DAY)?;
     let name = speaker_of(inner[..close].trim())?;
     Some((name, clock))
 }
