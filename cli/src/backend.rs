@@ -2,13 +2,14 @@
 //! on the embedded backend the local stores and the in-process runner, on AWS the SDK adapters.
 
 use anyhow::{bail, Result};
-use interview_analysis::analyzer_for;
+use interview_analysis::{analyzer_for, shared_embedder};
 use interview_core::config::{Backend, Settings};
 use interview_core::services::{Services, ServicesBuilder};
 use interview_core::SystemClock;
 use interview_embedded::local::LocalOrchestrator;
 use interview_embedded::Embedded;
 use interview_handlers::Pipeline;
+use interview_reports::{ChangeNotifyingStore, Coalescer, CoalescerSettings};
 use interview_speech::{transcriber_for, SymphoniaProbe};
 use std::sync::Arc;
 
@@ -41,6 +42,24 @@ pub fn embedded(settings: Settings) -> Result<(Pipeline, Arc<LocalOrchestrator>)
     let builder = Services::builder(settings, WORKER, local.store.clone(), local.blobs.clone());
     let services = with_providers(builder, None).build();
     Ok(local.pipeline(services, Arc::new(SystemClock))?)
+}
+
+/// The embedded pipeline with its project reports kept current in this process (`serve` and
+/// `watch`): the store tells the returned coalescer which projects' ready interviews changed.
+/// Call [`Coalescer::finish`] after the pipeline is dropped to rebuild what is still pending.
+pub fn embedded_with_reports(settings: Settings) -> Result<(Pipeline, Arc<LocalOrchestrator>, Coalescer)> {
+    if !matches!(settings.backend, Backend::Embedded { .. }) {
+        bail!("reports are rebuilt in-process on the embedded backend only; on AWS the `report` function does it");
+    }
+    let local = Embedded::open(&settings)?;
+    let readers = Services::builder(settings.clone(), WORKER, local.store.clone(), local.blobs.clone()).build();
+    let coalescer = Coalescer::spawn(readers, shared_embedder(), CoalescerSettings::default());
+    let notifier = coalescer.notifier();
+    let builder = Services::builder(settings, WORKER, local.store.clone(), local.blobs.clone())
+        .wrap_store(|store| Arc::new(ChangeNotifyingStore::new(store, notifier)));
+    let services = with_providers(builder, None).build();
+    let (pipeline, orchestrator) = local.pipeline(services, Arc::new(SystemClock))?;
+    Ok((pipeline, orchestrator, coalescer))
 }
 
 /// Adds the speech engine, the analyzer and the media prober the settings ask for.

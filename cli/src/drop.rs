@@ -96,6 +96,18 @@ pub async fn process(
     let items = follow(pipeline, orchestrator, &ids).await?;
     println!();
     print!("{}", render::summary(&items, started.elapsed()));
+    if items.iter().any(|i| i.status == Status::Ready) {
+        // Another process (`serve`, `watch`) cannot see these writes, so the report of the
+        // project is brought up to date here.
+        match interview_reports::rebuild(pipeline, project, interview_analysis::shared_embedder()).await {
+            Ok(_) => {
+                eprintln!("the report of project `{project}` is current (`interviews report --project {project}`)")
+            }
+            Err(e) => {
+                eprintln!("the report of project `{project}` could not be updated (it is on the next change): {e}")
+            }
+        }
+    }
     Ok(unreadable == 0 && items.iter().all(|i| i.status == Status::Ready))
 }
 

@@ -73,6 +73,14 @@ pub async fn sweep_once(pipeline: &Pipeline) {
     }
 }
 
+/// Queues a report rebuild for every project that may have changed while no process was
+/// watching; projects whose report is current cost one listing each.
+pub async fn catch_up_reports(reports: &interview_reports::Coalescer, pipeline: &Pipeline) {
+    if let Err(e) = reports.catch_up(pipeline).await {
+        eprintln!("could not check the project reports (they are rebuilt on the next change): {e}");
+    }
+}
+
 impl LocalRuns {
     /// Runs the sweeper every [`SWEEP_PERIOD`] while the command runs (`watch`, `serve`).
     pub fn sweep_on_schedule(&mut self, pipeline: &Pipeline) {

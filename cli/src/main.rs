@@ -164,15 +164,18 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Watch { dir, interval, once } => {
-            let (pipeline, orchestrator) = backend::embedded(settings)?;
-            drop::watch(
+            let (pipeline, orchestrator, reports) = backend::embedded_with_reports(settings)?;
+            local_runs::catch_up_reports(&reports, &pipeline).await;
+            let watched = drop::watch(
                 &pipeline,
                 &orchestrator,
                 &dir,
                 std::time::Duration::from_secs_f64(interval.max(0.05)),
                 once,
             )
-            .await
+            .await;
+            reports.finish().await;
+            watched
         }
         Command::Show { id } => {
             let (services, _) = backend::pipeline(settings).await?;

@@ -1,16 +1,11 @@
-//! `interviews report`: what recurs across a project's ready interviews, built from their
-//! evidence (the transcripts are read only for the speakers' names).
+//! `interviews report`: what recurs across a project's ready interviews. It brings the stored
+//! report (`reports/<project>/project-report.json`, the one `serve`, `watch` and the API keep
+//! current) up to date from the interviews' evidence, then writes it in the format asked for.
 
 use anyhow::{bail, Context, Result};
-use interview_analysis::{
-    build_project_report, render_project_html, render_project_json, render_project_markdown, shared_embedder,
-    validate_project_report, EvidenceDoc, InterviewEvidence,
-};
-use interview_core::domain::{ArtifactName, Status};
-use interview_core::ports::ListQuery;
-use interview_handlers::{load_artifact, Pipeline};
-use interview_transcript::Transcript;
-use std::io::IsTerminal;
+use interview_analysis::{render_project_html, render_project_json, render_project_markdown, shared_embedder};
+use interview_handlers::Pipeline;
+use interview_reports::{load_report, rebuild, Rebuilt};
 use std::path::Path;
 
 /// How the report is written.
@@ -24,55 +19,31 @@ pub enum ReportFormat {
     Json,
 }
 
-/// Builds the report of `project` and writes it to `output` (or stdout).
+/// Brings the report of `project` up to date and writes it to `output` (or stdout).
 pub async fn report(pipeline: &Pipeline, project: &str, format: ReportFormat, output: Option<&Path>) -> Result<()> {
-    let items = pipeline
-        .store
-        .list(&ListQuery {
-            status: Some(Status::Ready),
-            ..Default::default()
-        })
-        .await?;
-    let ready: Vec<_> = items
-        .into_iter()
-        .filter(|item| item.source.project() == Some(project))
-        .collect();
-    if ready.is_empty() {
+    let outcome = rebuild(pipeline, project, shared_embedder())
+        .await
+        .with_context(|| format!("cannot bring the report of project `{project}` up to date"))?;
+    if matches!(outcome, Rebuilt::Nothing | Rebuilt::Removed) {
         bail!(
             "project `{project}` has no ready interviews; `interviews list` shows the projects' interviews \
              (a project is the folder under uploads/, e.g. `interviews process --project {project} FILES`)"
         );
     }
-    let mut interviews = Vec::with_capacity(ready.len());
-    let progress = std::io::stderr().is_terminal();
-    for (n, item) in ready.iter().enumerate() {
-        if progress {
-            eprint!("\rreading interview {} of {}", n + 1, ready.len());
-        }
-        let transcript: Transcript = load_artifact(pipeline, item, ArtifactName::Transcript)
-            .await
-            .with_context(|| format!("the transcript of {}", item.id))?;
-        let evidence: EvidenceDoc = load_artifact(pipeline, item, ArtifactName::Evidence)
-            .await
-            .with_context(|| format!("the evidence of {}", item.id))?;
-        interviews.push(InterviewEvidence::from_transcript(
-            item.id.to_string(),
-            &transcript,
-            evidence,
-        ));
-    }
-    if progress {
-        eprintln!();
-    }
-    let embedder = shared_embedder();
-    let report = build_project_report(&interviews, embedder);
-    validate_project_report(&report, &interviews).context("the report does not match its evidence (a bug)")?;
+    let report = load_report(pipeline, project)
+        .await?
+        .context("the report was stored but cannot be read back; run the command again")?;
     eprintln!(
-        "{} themes across {} interviews and {} participants ({})",
+        "{} themes across {} interviews and {} participants ({}{})",
         report.themes.len(),
-        interviews.len(),
+        report.interview_ids.len(),
         report.participant_count,
-        report.analyzer
+        report.analyzer,
+        if outcome == Rebuilt::AlreadyCurrent {
+            ", already current"
+        } else {
+            ""
+        }
     );
     let text = match format {
         ReportFormat::Md => render_project_markdown(&report),

@@ -50,12 +50,13 @@ pub async fn serve(settings: Settings, listen: SocketAddr) -> Result<()> {
     tokio::fs::create_dir_all(&spool)
         .await
         .with_context(|| format!("cannot create {}", spool.display()))?;
-    let (pipeline, orchestrator) = backend::embedded(settings)?;
+    let (pipeline, orchestrator, reports) = backend::embedded_with_reports(settings)?;
     // The same promises as `watch`: a sweep now and every 5 minutes, and the interviews a
     // killed process left mid-way resumed.
     local_runs::sweep_once(&pipeline).await;
     let (mut runs, _resumed) = local_runs::take_charge(&pipeline, &orchestrator).await;
     runs.sweep_on_schedule(&pipeline);
+    local_runs::catch_up_reports(&reports, &pipeline).await;
     let token = token()?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -86,6 +87,7 @@ pub async fn serve(settings: Settings, listen: SocketAddr) -> Result<()> {
     eprintln!("stopping; waiting for running interviews to reach a safe point");
     orchestrator.wait_idle().await;
     drop(runs);
+    reports.finish().await;
     Ok(())
 }
 

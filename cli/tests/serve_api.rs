@@ -3,7 +3,7 @@
 //! in-process runner.
 
 use async_trait::async_trait;
-use interview_testkit::api_suite::{run_all, ApiTarget, Reply};
+use interview_testkit::api_suite::{run_all, upload, ApiTarget, Reply};
 use interview_testkit::http::HttpClient;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -178,4 +178,37 @@ async fn serve_sees_what_process_adds_to_the_same_data_dir() {
         (items[0]["status"].as_str(), items[0]["file_name"].as_str()),
         (Some("ready"), Some("platform-team-deploys.srt"))
     );
+    let report = served.call("GET", "/v1/projects/beside/report", None).await;
+    assert_eq!(
+        report.status, 200,
+        "process brings its project's report up to date: {report:?}"
+    );
+    assert_eq!(report.body["interview_ids"], serde_json::json!([items[0]["id"]]));
+}
+
+#[tokio::test]
+async fn serve_rebuilds_a_projects_report_by_itself_when_an_interview_becomes_ready() {
+    let served = start().await;
+    let missing = served.call("GET", "/v1/projects/fresh/report", None).await;
+    assert_eq!(missing.status, 404, "{missing:?}");
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../samples/bakery-scheduling.vtt");
+    let bytes = std::fs::read(sample).unwrap();
+    let id = upload(&served, "fresh", "bakery.vtt", "text/vtt", &bytes).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let report = loop {
+        let report = served.call("GET", "/v1/projects/fresh/report", None).await;
+        if report.status == 200 {
+            break report;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no report 60 s after the upload: {report:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(report.body["schema_version"], 1);
+    assert_eq!(report.body["interview_ids"], serde_json::json!([id]));
+    assert_eq!(report.body["inputs"][0]["interview_id"], serde_json::json!(id));
+    let other = served.call("GET", "/v1/projects/fresh/report?format=md", None).await;
+    assert_eq!(other.status, 400, "unknown parameters are refused by name: {other:?}");
 }

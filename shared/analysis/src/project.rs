@@ -189,6 +189,19 @@ pub struct ProjectReport {
     pub disagreements: Vec<Disagreement>,
     /// Persona groups.
     pub personas: Vec<PersonaGroup>,
+    /// The interviews' item versions it was built from (set by whoever stores the report), so a
+    /// rebuild can tell the stored report is still current without reading any evidence.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<ReportInput>,
+}
+
+/// One interview as a stored report saw it: the item's last write when its evidence was read.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ReportInput {
+    /// The interview.
+    pub interview_id: String,
+    /// Its item's `updated_at` (a re-analysis or deletion changes it).
+    pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// One evidence item with where it came from.
@@ -393,6 +406,7 @@ pub fn build_project_report(interviews: &[InterviewEvidence], embedder: Option<&
         ranked,
         disagreements,
         themes: built,
+        inputs: Vec::new(),
     }
 }
 

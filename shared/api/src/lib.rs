@@ -11,6 +11,7 @@ pub mod auth;
 mod interviews;
 mod overview;
 pub mod problem;
+mod reports;
 mod uploads;
 pub mod views;
 
@@ -69,6 +70,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/uploads", post(uploads::create))
         .route("/v1/overview", get(overview::overview))
         .route("/v1/projects", get(overview::projects))
+        .route("/v1/projects/{project}/report", get(reports::report))
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)

@@ -90,6 +90,7 @@ async fn every_endpoint_answers_each_caller_as_its_groups_allow() {
     let failed_admin = drop_in("uploads/acme/secret-acme-broken-2.vtt", CORRUPT_VTT).await;
     let theirs = drop_in("uploads/beta/beta-call.vtt", SAMPLE_VTT).await;
     orchestrator.wait_idle().await;
+    interview_reports::rebuild(&pipeline, "acme", None).await.unwrap();
     let acme_ids = [&ready, &delete_right, &delete_admin, &failed_right, &failed_admin];
 
     let uploads = Arc::new(LocalUploads::new(pipeline.clone(), "http://127.0.0.1:9", [7; 32]));
@@ -135,6 +136,13 @@ async fn every_endpoint_answers_each_caller_as_its_groups_allow() {
             [401, 404, 200, 200],
         ),
         ("POST", "/v1/uploads".into(), upload, [401, 403, 201, 201]),
+        ("GET", "/v1/projects/acme/report".into(), "", [401, 403, 200, 200]),
+        (
+            "GET",
+            "/v1/projects/nothing-yet/report".into(),
+            "",
+            [401, 403, 403, 404],
+        ),
     ];
     let mut problems = Vec::new();
     let mut check = |who: Who, method: &str, path: &str, want: u16, (status, body): (u16, String)| {

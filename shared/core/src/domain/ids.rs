@@ -66,6 +66,21 @@ impl InterviewId {
     }
 }
 
+/// Where a project's report lives in the bucket: `reports/<project>/project-report.json`, the
+/// project percent-encoded so that any folder name (`..`, spaces, `%`) is one plain key segment.
+pub fn project_report_key(project: &str) -> String {
+    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_');
+    let segment = percent_encoding::utf8_percent_encode(project, SEGMENT);
+    format!("reports/{segment}/project-report.json")
+}
+
+/// The project whose report is at `key`, the inverse of [`project_report_key`].
+pub fn project_of_report_key(key: &str) -> Option<String> {
+    let segment = key.strip_prefix("reports/")?.strip_suffix("/project-report.json")?;
+    let project = percent_encoding::percent_decode_str(segment).decode_utf8().ok()?;
+    (!project.is_empty()).then(|| project.into_owned())
+}
+
 impl fmt::Display for InterviewId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -157,6 +172,24 @@ impl From<RunId> for String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_project_is_one_readable_key_segment_whatever_its_name() {
+        assert_eq!(
+            project_report_key("acme-research_2"),
+            "reports/acme-research_2/project-report.json"
+        );
+        assert_eq!(project_report_key(".."), "reports/%2E%2E/project-report.json");
+        assert_eq!(project_report_key("a b/c"), "reports/a%20b%2Fc/project-report.json");
+        for project in ["acme", "..", "a b/c", "日本", "50%"] {
+            assert_eq!(
+                project_of_report_key(&project_report_key(project)).as_deref(),
+                Some(project)
+            );
+        }
+        assert_eq!(project_of_report_key("reports//project-report.json"), None);
+        assert_eq!(project_of_report_key("results/x/project-report.json"), None);
+    }
 
     #[test]
     fn same_object_gives_same_id_and_different_objects_differ() {

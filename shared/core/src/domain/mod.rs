@@ -6,7 +6,7 @@ pub mod item;
 pub mod status;
 pub mod update;
 
-pub use ids::{InterviewId, RunId};
+pub use ids::{project_of_report_key, project_report_key, InterviewId, RunId};
 pub use item::{
     ArtifactName, Artifacts, Counts, ErrorKind, Interview, ItemError, Source, SourceKind, StepRecord,
     ITEM_SCHEMA_VERSION, LIVE_SHARDS,
