@@ -712,6 +712,8 @@ fn the_api_is_behind_a_throttled_logged_jwt_authorizer_and_its_role_is_least_pri
         ("s3:ListBucket", bucket),
         ("s3:GetObject", sub("${UploadsBucket.Arn}/results/*")),
         ("s3:GetObject", sub("${UploadsBucket.Arn}/uploads/*")),
+        // GET /v1/projects/{project}/report.
+        ("s3:GetObject", sub("${UploadsBucket.Arn}/reports/*")),
         ("s3:PutObject", sub("${UploadsBucket.Arn}/uploads/*")),
         ("s3:DeleteObject", sub("${UploadsBucket.Arn}/uploads/*")),
         (

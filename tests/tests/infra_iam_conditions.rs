@@ -159,12 +159,14 @@ fn every_list_bucket_grant_names_the_prefixes_it_may_list() {
         };
         let listed: Vec<&str> = as_list(&prefixes).into_iter().filter_map(Value::as_str).collect();
         let ok = !listed.is_empty()
-            && listed
-                .iter()
-                .all(|p| ["results/", "uploads/"].iter().any(|root| p.starts_with(root)));
+            && listed.iter().all(|p| {
+                ["results/", "uploads/", "reports/"]
+                    .iter()
+                    .any(|root| p.starts_with(root))
+            });
         if !ok {
             problems.push(format!(
-                "{id} grants {:?} without an s3:prefix condition under results/ or uploads/ (has {condition})",
+                "{id} grants {:?} without an s3:prefix condition under results/, uploads/ or reports/ (has {condition})",
                 actions(statement)
             ));
         }
