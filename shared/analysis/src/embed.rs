@@ -7,6 +7,7 @@
 //! `scripts/setup-embeddings.sh`); without it the analyzers keep their TF-IDF clustering and say
 //! so in the documents' `analyzer` field.
 
+use super::embed_memo::MemoEmbedder;
 use std::path::PathBuf;
 
 /// Where the model directory is looked for when `EMBEDDINGS_MODEL_DIR` is not set, under the
@@ -80,21 +81,23 @@ pub fn load_embedder_from(dir: &std::path::Path) -> Result<Box<dyn Embedder>, Em
 }
 
 /// The process's embedder, loaded on first use (about 0.2 s and 90 MB of weights, so once per
-/// process, never per interview). `None` when the feature is off or the model cannot be loaded;
-/// the reason is logged once and the analyzers fall back to TF-IDF.
+/// process, never per interview), remembering the vectors it made (see [`MemoEmbedder`]).
+/// `None` when the feature is off or the model cannot be loaded; the reason is logged once and
+/// the analyzers fall back to TF-IDF.
 pub fn shared_embedder() -> Option<&'static dyn Embedder> {
     use std::sync::OnceLock;
-    static SHARED: OnceLock<Option<Box<dyn Embedder>>> = OnceLock::new();
+    static SHARED: OnceLock<Option<MemoEmbedder>> = OnceLock::new();
     SHARED
         .get_or_init(|| match load_embedder() {
-            Ok(embedder) => Some(embedder),
+            Ok(embedder) => Some(MemoEmbedder::new(embedder)),
             Err(EmbedError::NotBuilt) => None,
             Err(err) => {
                 tracing::warn!(error = %err, "themes fall back to TF-IDF clustering");
                 None
             }
         })
-        .as_deref()
+        .as_ref()
+        .map(|memo| memo as &dyn Embedder)
 }
 
 /// Dot product of two vectors of equal length (cosine similarity for unit vectors).

@@ -15,6 +15,7 @@ pub mod bedrock;
 pub mod chunk;
 mod cues;
 mod embed;
+mod embed_memo;
 mod extract;
 mod lexicon;
 mod local;
@@ -36,6 +37,7 @@ pub use bedrock::{BedrockAnalyzer, BedrockOptions};
 pub use embed::{
     load_embedder, load_embedder_from, model_dir, shared_embedder, EmbedError, Embedder, DEFAULT_MODEL_SUBDIR,
 };
+pub use embed_memo::{MemoEmbedder, MAX_REMEMBERED};
 pub use interview_core::analysis::*;
 pub use local::LocalAnalyzer;
 pub use project::*;
