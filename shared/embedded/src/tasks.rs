@@ -59,6 +59,11 @@ pub async fn invoke(pipeline: &Pipeline, function: Function, event: Value) -> Re
         Function::Api => Err(TaskError::Input(
             "the api function answers HTTP requests, not JSON events; run `interviews serve` to call it locally".into(),
         )),
+        Function::Report => Err(TaskError::Input(
+            "the report function runs on status-change events on AWS; on this machine `serve` and `watch` rebuild \
+             reports in-process, and `interviews report --project P` rebuilds one now"
+                .into(),
+        )),
         Function::Transcribe | Function::Extract | Function::Analyze | Function::MarkFailed => {
             let task = function
                 .task()

@@ -22,12 +22,14 @@ pub enum Function {
     Sweeper,
     /// The HTTP API (API Gateway HTTP API, through `lambda_http`); not a state machine task.
     Api,
+    /// Rebuilds a project's report (status-change events); not a state machine task.
+    Report,
 }
 
 impl Function {
     /// Every function the product deploys. The infra consistency test checks this list against
     /// `functions/`, the SAM template and the ASL.
-    pub const ALL: [Function; 7] = [
+    pub const ALL: [Function; 8] = [
         Function::Ingest,
         Function::Transcribe,
         Function::Extract,
@@ -35,6 +37,7 @@ impl Function {
         Function::MarkFailed,
         Function::Sweeper,
         Function::Api,
+        Function::Report,
     ];
 
     /// The crate directory under `functions/`, the binary name, and the worker recorded on items.
@@ -47,6 +50,7 @@ impl Function {
             Function::MarkFailed => "mark-failed",
             Function::Sweeper => "sweeper",
             Function::Api => "api",
+            Function::Report => "report",
         }
     }
 
@@ -60,6 +64,7 @@ impl Function {
             Function::MarkFailed => "MarkFailedFunction",
             Function::Sweeper => "SweeperFunction",
             Function::Api => "ApiFunction",
+            Function::Report => "ReportFunction",
         }
     }
 
@@ -70,7 +75,7 @@ impl Function {
             Function::Extract => Some(TaskFunction::Extract),
             Function::Analyze => Some(TaskFunction::Analyze),
             Function::MarkFailed => Some(TaskFunction::MarkFailed),
-            Function::Ingest | Function::Sweeper | Function::Api => None,
+            Function::Ingest | Function::Sweeper | Function::Api | Function::Report => None,
         }
     }
 
@@ -88,7 +93,7 @@ impl fmt::Display for Function {
 
 /// A name that is not one of the stack's functions.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("no function named `{0}` (expected ingest, transcribe, extract, analyze, mark-failed, sweeper or api)")]
+#[error("no function named `{0}` (expected ingest, transcribe, extract, analyze, mark-failed, sweeper, api or report)")]
 pub struct UnknownFunction(pub String);
 
 impl FromStr for Function {

@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 mod coalesce;
+pub mod lambda;
 mod notify;
 mod rebuild;
 

@@ -58,6 +58,26 @@ impl ReportError {
     }
 }
 
+impl ReportError {
+    /// The error type Lambda reports (and its retries and destination record).
+    pub fn name(&self) -> &'static str {
+        if self.is_transient() {
+            "TransientError"
+        } else {
+            "InternalError"
+        }
+    }
+}
+
+impl From<ReportError> for lambda_runtime::Diagnostic {
+    fn from(e: ReportError) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: e.name().to_string(),
+            error_message: e.to_string(),
+        }
+    }
+}
+
 /// What a rebuild did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rebuilt {

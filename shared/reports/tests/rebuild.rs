@@ -162,3 +162,25 @@ async fn a_burst_of_interviews_is_reported_by_a_few_rebuilds_in_process() {
         "{burst} ready interviews took {rebuilds} rebuilds; a burst must coalesce"
     );
 }
+
+#[tokio::test]
+async fn the_report_function_rebuilds_the_project_its_event_names() {
+    let f = fixture(|_| None);
+    let p = &f.pipeline;
+    drop_in(p, "uploads/demo/bakery-scheduling.vtt", BAKERY, "01").await;
+    f.orchestrator.wait_idle().await;
+    let sample = include_str!("../../../events/report-status-changed.json");
+    let event: aws_lambda_events::event::eventbridge::EventBridgeEvent<interview_reports::lambda::ProjectChanged> =
+        serde_json::from_str(sample).unwrap();
+    let first = interview_reports::lambda::handle(p, None, event.clone()).await.unwrap();
+    assert_eq!(
+        (first.project.as_deref(), first.outcome, first.interviews),
+        (Some("demo"), "built", Some(1))
+    );
+    let again = interview_reports::lambda::handle(p, None, event.clone()).await.unwrap();
+    assert_eq!(again.outcome, "already_current", "a repeated event costs one listing");
+    let mut outside = event;
+    outside.detail.project = None;
+    let ignored = interview_reports::lambda::handle(p, None, outside).await.unwrap();
+    assert_eq!(ignored.outcome, "ignored");
+}
