@@ -31,6 +31,7 @@ pub fn init_with_default(level: &str) {
             .compact()
             .with_env_filter(filter)
             .with_target(false)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .with_writer(std::io::stderr)
             .try_init()
     };

@@ -110,7 +110,7 @@ pub async fn ingest_object(pipeline: &Pipeline, event: ObjectEvent) -> Result<In
         });
     }
     let id = InterviewId::for_object(&event.bucket, &event.key);
-    let span = tracing::info_span!("ingest", interview_id = %id, key = %event.key);
+    let span = tracing::warn_span!("ingest", interview_id = %id, key = %event.key);
     async move {
         let outcome = match event.change {
             ObjectChange::Created => created(pipeline, &id, &event).await?,

@@ -59,9 +59,11 @@ pub struct StepOutput {
     pub count: u64,
 }
 
-/// The span every handler runs in, so every log line names the interview and run.
+/// The span every handler runs in, so every log line names the interview and run. Handler spans
+/// are at WARN level so that they are enabled wherever a warning is: the CLI logs warnings only,
+/// and a span its filter disabled would drop the interview id from those lines.
 pub fn interview_span(function: &'static str, input: &TaskInput) -> tracing::Span {
-    tracing::info_span!("task", function, interview_id = %input.interview_id, run_id = %input.run_id)
+    tracing::warn_span!("task", function, interview_id = %input.interview_id, run_id = %input.run_id)
 }
 
 /// What [`begin_step`] found.

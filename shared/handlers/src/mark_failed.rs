@@ -138,7 +138,7 @@ pub async fn handle(services: &Services, input: MarkFailedInput) -> Result<MarkF
             (run.interview_id(), run, None, error, message)
         }
     };
-    let span = tracing::info_span!("task", function = "mark-failed", interview_id = %id, run_id = %run);
+    let span = tracing::warn_span!("task", function = "mark-failed", interview_id = %id, run_id = %run);
     record(
         services,
         &id,

@@ -48,7 +48,7 @@ pub async fn sweep(pipeline: &Pipeline, dry_run: bool) -> Result<SweepReport, Ta
             report.stale_ids.push(candidate.id.to_string());
             continue;
         }
-        let span = tracing::info_span!("sweep", interview_id = %candidate.id, run_id = %candidate.run_id);
+        let span = tracing::warn_span!("sweep", interview_id = %candidate.id, run_id = %candidate.run_id);
         let message = format!(
             "no progress for over {} minutes while {} at {}; the sweeper ended it. Run `interviews retry {}` to resume from that step",
             threshold.as_secs() / 60,
