@@ -127,3 +127,63 @@ fn the_interview_analysis_says_it_used_embeddings_and_validates() {
     let lexical = analyzer.analyze_with(&t, &evidence, None);
     assert_eq!(lexical.analyzer, LocalAnalyzer::NAME);
 }
+
+/// Counts the texts that reach the real model.
+struct Counted {
+    texts: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Embedder for Counted {
+    fn model(&self) -> &str {
+        model().model()
+    }
+
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, interview_analysis::EmbedError> {
+        self.texts.fetch_add(texts.len(), std::sync::atomic::Ordering::Relaxed);
+        model().embed(texts)
+    }
+}
+
+#[test]
+fn a_rebuild_with_one_more_interview_embeds_only_its_quotes() {
+    use std::sync::atomic::Ordering;
+    let project =
+        load_labelled_project(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/project")).expect("fixture");
+    let inputs: Vec<InterviewEvidence> = project
+        .labels
+        .interviews
+        .iter()
+        .zip(&project.transcripts)
+        .map(|(iv, (t, _))| {
+            InterviewEvidence::from_transcript(iv.id.clone(), t, LocalAnalyzer::new().extract_evidence(t))
+        })
+        .collect();
+    let texts = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let memo = interview_analysis::MemoEmbedder::new(Box::new(Counted { texts: texts.clone() }));
+    let (all_but_last, last) = inputs.split_at(inputs.len() - 1);
+    let started = std::time::Instant::now();
+    build_project_report(all_but_last, Some(&memo));
+    let first = (started.elapsed(), texts.load(Ordering::Relaxed));
+    let started = std::time::Instant::now();
+    let report = build_project_report(&inputs, Some(&memo));
+    let second = (started.elapsed(), texts.load(Ordering::Relaxed) - first.1);
+    println!(
+        "report of {} interviews: {:?} embedding {} quotes; with one more interview: {:?} embedding {}",
+        all_but_last.len(),
+        first.0,
+        first.1,
+        second.0,
+        second.1
+    );
+    let new_quotes: std::collections::BTreeSet<&str> =
+        last[0].evidence.items.iter().map(|e| e.quote.as_str()).collect();
+    assert!(
+        second.1 <= new_quotes.len(),
+        "only the new interview's quotes reach the model: {second:?}"
+    );
+    assert_eq!(
+        report,
+        build_project_report(&inputs, Some(model())),
+        "remembered vectors change nothing"
+    );
+}
