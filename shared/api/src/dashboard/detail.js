@@ -2,7 +2,7 @@
 // and, once ready, the analysis, its quotes and the transcript they come from.
 
 import { ApiError, api, get } from "./api.js";
-import { $, clock, duration, flash, h, show, statusCell, when } from "./dom.js";
+import { $, clock, duration, fill, flash, h, show, statusCell, when } from "./dom.js";
 
 const STEP_NAMES = { transcribe: "Transcribe", extract: "Extract evidence", analyze: "Analyse" };
 const KIND_NAMES = { feature_request: "feature request" };
@@ -20,7 +20,8 @@ function renderError(item) {
   const next = e.retryable
     ? "Retrying starts a new run from this step; the earlier steps' results are reused."
     : "Retrying cannot help: the file itself is the problem. Fix it and upload it again under the same name.";
-  box.replaceChildren(
+  fill(
+    box,
     h("h3", {}, `Error in ${STEP_NAMES[e.step] || e.step} — ${e.kind}`),
     h("p", { class: "error-message" }, e.message),
     e.excerpt ? h("p", {}, "Near: ", h("code", {}, e.excerpt)) : null,
@@ -47,7 +48,8 @@ function renderTimeline(item) {
 function render(item) {
   $("detail-title").textContent = item.source.file_name;
   const c = item.counts || {};
-  $("detail-status").replaceChildren(
+  fill(
+    $("detail-status"),
     statusCell(item),
     h(
       "p",
@@ -93,7 +95,8 @@ function renderReading(analysis, evidence, transcript) {
   const cites = (ids) => (ids.length ? ` (${ids.join(", ")})` : "");
   const section = (title, ...children) => h("section", { class: "reading" }, h("h3", {}, title), ...children);
   const modelProse = Object.values(analysis.text_sources || {}).includes("model");
-  $("reading").replaceChildren(
+  fill(
+    $("reading"),
     section(
       "Summary",
       modelProse ? h("p", { class: "muted" }, "Some text below was written by a language model; the quotes are verbatim.") : null,

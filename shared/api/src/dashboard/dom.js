@@ -18,6 +18,11 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+/** Replaces an element's children, leaving out absent ones. */
+export function fill(el, ...children) {
+  el.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+}
+
 export function show(el, visible) {
   el.hidden = !visible;
 }
@@ -68,7 +73,8 @@ export function stage(item) {
 /** The status cell: a text label (colour is never the only signal) and a labelled progress bar. */
 export function statusCell(item) {
   const label = stage(item);
-  const detail = item.status === "error" ? ` at ${item.step}${item.error_kind ? ` (${item.error_kind})` : ""}` : "";
+  const kind = item.error_kind || (item.error && item.error.kind);
+  const detail = item.status === "error" ? ` at ${item.step}${kind ? ` (${kind})` : ""}` : "";
   const progress = item.status === "ready" ? 100 : item.progress || 0;
   return h(
     "div",

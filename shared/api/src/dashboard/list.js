@@ -4,7 +4,7 @@
 import { api, get, listAll, query } from "./api.js";
 import { $, flash, h, show, statusCell, when } from "./dom.js";
 
-const state = { project: "", pages: 1, rows: [], next: null };
+const state = { project: "", pages: 1, rows: [], next: null, signature: "" };
 
 export const currentProject = () => state.project;
 
@@ -65,10 +65,16 @@ export async function refreshList() {
   state.rows = rows;
   state.next = cursor;
   render();
+  // A status change moves the overview's counts too: refresh them now rather than at the next slow tick.
+  const signature = rows.map((r) => `${r.id}:${r.status}:${r.step}`).join(",");
+  if (signature !== state.signature) {
+    state.signature = signature;
+    await refreshOverview();
+  }
 }
 
 function overviewEntry(label, value) {
-  return [h("dt", {}, label), h("dd", {}, String(value))];
+  return h("div", {}, h("dt", {}, label), h("dd", {}, String(value)));
 }
 
 /** The overview counts and the stuck and failed lists (costlier: every few seconds). */
@@ -82,12 +88,12 @@ export async function refreshOverview() {
   ]);
   const total = (status) => Object.values(overview.by_status[status] || {}).reduce((a, b) => a + b, 0);
   $("overview").replaceChildren(
-    ...overviewEntry("Queued", total("queued")),
-    ...overviewEntry("Processing", total("processing")),
-    ...overviewEntry("Ready", total("ready")),
-    ...overviewEntry("Error", total("error")),
-    ...overviewEntry("Stuck", overview.stuck),
-    ...overviewEntry("Errors in 24 h", Object.values(overview.errors_last_24h || {}).reduce((a, b) => a + b, 0)),
+    overviewEntry("Queued", total("queued")),
+    overviewEntry("Processing", total("processing")),
+    overviewEntry("Ready", total("ready")),
+    overviewEntry("Error", total("error")),
+    overviewEntry("Stuck", overview.stuck),
+    overviewEntry("Errors in 24 h", Object.values(overview.errors_last_24h || {}).reduce((a, b) => a + b, 0)),
   );
   const entry = (item) =>
     h(
