@@ -85,8 +85,9 @@ async fn a_person_uploads_watches_reads_and_sees_input_errors() {
     )
     .unwrap();
 
-    Browser::start()
-        .await
+    let browser = Browser::start().await;
+    let downloads = browser.downloads.clone();
+    browser
         .run(move |client| async move {
             // Without the token: how to get in, and no data (and no failed request either).
             client.goto(&format!("{base}/")).await.unwrap();
@@ -160,7 +161,12 @@ async fn a_person_uploads_watches_reads_and_sees_input_errors() {
             screenshot(&client, "list").await;
 
             // Open the interview from the keyboard and read it: a theme's quote, then its place in the transcript.
+            // The poll keeps the focus where a keyboard user put it.
             let link = client.find(Locator::XPath(&format!("//a[@class='file'][text()='{SAMPLE}']"))).await.unwrap();
+            client.execute("arguments[0].focus();", vec![serde_json::to_value(&link).unwrap()]).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(2500)).await;
+            let focused = js(&client, "return document.activeElement.textContent;").await;
+            assert_eq!(focused, json!(SAMPLE), "the list's refresh took the focus away");
             link.send_keys(&Key::Enter.to_string()).await.unwrap();
             wait_js(&client, "the themes", "document.querySelectorAll('.theme .quote').length > 0", Duration::from_secs(10)).await;
             let analysis = api(&base, &format!("/v1/interviews/{id}/analysis")).await;
@@ -212,6 +218,44 @@ async fn a_person_uploads_watches_reads_and_sees_input_errors() {
             assert!(error.contains("input") && error.contains("upload it again"), "{error}");
             assert_eq!(js(&client, VISIBLE_RETRY).await, json!(false), "no Retry for an input error");
             screenshot(&client, "error").await;
+
+            // Operators: filter, retry every failed one (an input error is not retried), export the filter as CSV.
+            client.goto(&format!("{base}/#/")).await.unwrap();
+            wait_js(&client, "the list", &format!("{} === 'ready'", row_status(SAMPLE)), Duration::from_secs(10)).await;
+            client.find(Locator::Id("f-status")).await.unwrap().select_by_value("error").await.unwrap();
+            wait_js(
+                &client,
+                "the error filter",
+                "document.querySelectorAll('#rows tr[data-id]').length === 1 && document.querySelector('#rows tr[data-id]').dataset.status === 'error'",
+                Duration::from_secs(10),
+            )
+            .await;
+            client.find(Locator::Id("retry-failed")).await.unwrap().click().await.unwrap();
+            let flashed = wait_js(&client, "retry-all's report", "document.getElementById('flash').textContent.includes('Retried')", Duration::from_secs(10)).await;
+            assert_eq!(flashed, json!(true));
+            let report = js(&client, "return document.getElementById('flash').textContent;").await;
+            assert!(report.as_str().unwrap().contains("Retried 0 of 1") && report.as_str().unwrap().contains("1 input error"), "{report}");
+            client.find(Locator::Id("export")).await.unwrap().click().await.unwrap();
+            let csv_path = downloads.join("interviews-acme.csv");
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !csv_path.exists() {
+                assert!(Instant::now() < deadline, "the CSV was not downloaded to {}", downloads.display());
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let csv = std::fs::read_to_string(&csv_path).unwrap();
+            let lines: Vec<&str> = csv.lines().collect();
+            assert!(lines[0].starts_with("id,project,file_name,status,step"), "{csv}");
+            assert_eq!(lines.len(), 2, "the header and the one failed interview: {csv}");
+            assert!(lines[1].contains(",acme,scan.txt,error,transcribe,"), "{csv}");
+            client.find(Locator::Id("f-status")).await.unwrap().select_by_value("").await.unwrap();
+
+            // Delete, after a confirmation.
+            client.find(Locator::LinkText("scan.txt")).await.unwrap().click().await.unwrap();
+            wait_js(&client, "the interview", "document.getElementById('detail-title').textContent === 'scan.txt'", Duration::from_secs(10)).await;
+            client.find(Locator::Id("delete")).await.unwrap().click().await.unwrap();
+            wait_js(&client, "the confirmation", "document.getElementById('confirm-delete').open", Duration::from_secs(5)).await;
+            client.find(Locator::Id("confirm-delete-button")).await.unwrap().click().await.unwrap();
+            wait_js(&client, "the interview deleted", "!!document.querySelector('#detail-status .status-deleted')", PROCESSED).await;
 
             // 375 px wide: the list still fits, every control labelled.
             client.goto(&format!("{base}/#/")).await.unwrap();

@@ -91,6 +91,8 @@ impl WebDriverCompatibleCommand for BrowserLog {
 /// A headless Chromium with its own profile, closed (with its driver) when the scenario ends.
 pub struct Browser {
     pub client: Client,
+    /// Where the browser saves downloads.
+    pub downloads: PathBuf,
     driver: Child,
     _profile: tempfile::TempDir,
 }
@@ -118,6 +120,8 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let profile = tempfile::tempdir().unwrap();
+        let downloads = profile.path().join("downloads");
+        std::fs::create_dir_all(&downloads).unwrap();
         let mut capabilities = serde_json::Map::new();
         capabilities.insert(
             "goog:chromeOptions".into(),
@@ -127,8 +131,12 @@ impl Browser {
                     "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
                     "--window-size=1280,900",
-                    format!("--user-data-dir={}", profile.path().display()),
+                    format!("--user-data-dir={}", profile.path().join("profile").display()),
                 ],
+                "prefs": {
+                    "download.default_directory": downloads,
+                    "download.prompt_for_download": false,
+                },
             }),
         );
         capabilities.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));
@@ -140,6 +148,7 @@ impl Browser {
             .expect("a Chromium session through chromedriver");
         Self {
             client,
+            downloads,
             driver,
             _profile: profile,
         }

@@ -23,6 +23,32 @@ export function fill(el, ...children) {
   el.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
 }
 
+/**
+ * Brings a container's children in line with `items` without touching the ones that did not
+ * change, so a poll never takes away the focus (or the element a person is about to click).
+ * Each child is keyed by `data-key` and remembers the signature it was built from.
+ */
+export function sync(container, items, keyOf, build) {
+  const existing = new Map([...container.children].map((el) => [el.dataset.key, el]));
+  const wanted = items.map((item) => {
+    const key = keyOf(item);
+    const signature = JSON.stringify(item);
+    const old = existing.get(key);
+    if (old && old.dataset.signature === signature) return old;
+    const el = build(item);
+    el.dataset.key = key;
+    el.dataset.signature = signature;
+    return el;
+  });
+  const current = [...container.children];
+  const sameOrder = current.length === wanted.length && current.every((el, i) => el.dataset.key === wanted[i].dataset.key);
+  if (sameOrder) {
+    current.forEach((el, i) => el !== wanted[i] && el.replaceWith(wanted[i]));
+  } else {
+    container.replaceChildren(...wanted);
+  }
+}
+
 export function show(el, visible) {
   el.hidden = !visible;
 }

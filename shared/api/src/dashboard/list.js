@@ -2,7 +2,7 @@
 // the tab is visible), the stuck and failed lists, retry-all and CSV export.
 
 import { api, get, listAll, query } from "./api.js";
-import { $, flash, h, show, statusCell, when } from "./dom.js";
+import { $, flash, h, show, statusCell, sync, when } from "./dom.js";
 
 const state = { project: "", pages: 1, rows: [], next: null, signature: "" };
 
@@ -41,12 +41,14 @@ function row(item) {
 
 function render() {
   const rows = state.rows.filter(matchesSearch);
-  $("rows").replaceChildren(...rows.map(row));
+  // The relative time is part of what a row shows, so it is part of its signature.
+  const shown = rows.map((item) => ({ ...item, shown_updated: when(item.updated_at) }));
+  sync($("rows"), shown, (item) => item.id, row);
   const nothingAtAll = state.rows.length === 0 && !$("f-status").value && !$("f-step").value && !$("f-stuck").checked;
   show($("empty"), nothingAtAll);
   show($("table"), !nothingAtAll);
   if (!nothingAtAll && rows.length === 0) {
-    $("rows").replaceChildren(h("tr", {}, h("td", { colspan: 8 }, "No interview matches these filters.")));
+    sync($("rows"), [{ id: "no-match" }], (item) => item.id, () => h("tr", {}, h("td", { colspan: 8 }, "No interview matches these filters.")));
   }
   show($("more"), Boolean(state.next));
 }
@@ -102,8 +104,11 @@ export async function refreshOverview() {
       h("a", { href: `#/interview/${encodeURIComponent(item.id)}` }, item.file_name),
       ` — ${item.status} at ${item.step}${item.error_kind ? ` (${item.error_kind})` : ""}, ${when(item.updated_at)}`,
     );
-  $("stuck-list").replaceChildren(...(stuck.items.length ? stuck.items.map(entry) : [h("li", {}, "none")]));
-  $("failed-list").replaceChildren(...(failed.items.length ? failed.items.map(entry) : [h("li", {}, "none")]));
+  const none = { id: "none", file_name: "" };
+  const listed = (items) => (items.length ? items.map((i) => ({ ...i, shown_updated: when(i.updated_at) })) : [none]);
+  const build = (item) => (item === none || item.id === "none" ? h("li", {}, "none") : entry(item));
+  sync($("stuck-list"), listed(stuck.items), (i) => i.id, build);
+  sync($("failed-list"), listed(failed.items), (i) => i.id, build);
   show($("attention"), stuck.items.length > 0 || failed.items.length > 0);
 }
 
