@@ -381,3 +381,51 @@ async fn a_provider_failure_is_retried_from_the_page_and_recovers() {
         .await;
     operator.await.unwrap().stop().await;
 }
+
+#[tokio::test]
+async fn the_page_and_its_assets_are_served_with_their_types_and_a_strict_policy() {
+    let data = tempfile::tempdir().unwrap();
+    let served = Served::start(data.path(), "127.0.0.1:0", &[]).await;
+    let client = HttpClient::default();
+    let get = |path: &str| {
+        let url = format!("{}{path}", served.base);
+        let client = client.clone();
+        async move { client.send("GET", &url, &[], vec![]).await }
+    };
+    let page = get("/").await.unwrap();
+    let csp = page.headers.get("content-security-policy").cloned().unwrap_or_default();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert!(
+        csp.contains("connect-src 'self';"),
+        "serve's page talks to serve only: {csp}"
+    );
+    let body = String::from_utf8_lossy(&page.body).to_string();
+    assert!(
+        body.contains(r#"content="local-signed-out""#),
+        "no token: the page is told so"
+    );
+    let signed_in = get(&format!("/?token={TOKEN}")).await.unwrap();
+    assert!(String::from_utf8_lossy(&signed_in.body).contains(r#"content="local""#));
+    for (asset, kind) in [
+        ("app.js", "text/javascript"),
+        ("list.js", "text/javascript"),
+        ("app.css", "text/css"),
+        ("icon.svg", "image/svg+xml"),
+    ] {
+        let answer = get(&format!("/assets/{asset}")).await.unwrap();
+        assert_eq!(answer.status, 200, "{asset}");
+        assert!(
+            answer.headers["content-type"].starts_with(kind),
+            "{asset}: {:?}",
+            answer.headers
+        );
+        assert_eq!(answer.headers["x-content-type-options"], "nosniff");
+    }
+    for missing in ["/assets/nope.js", "/assets/..%2Fapp.js"] {
+        assert_eq!(get(missing).await.unwrap().status, 404, "{missing}");
+    }
+    served.stop().await;
+}
