@@ -65,7 +65,8 @@ async function chooseProject() {
   rememberProject(project);
 }
 
-async function route() {
+/** Shows the view the URL names; `moved` when a person navigated (then the heading takes the focus). */
+async function route(moved = false) {
   const match = location.hash.match(/^#\/interview\/(.+)$/);
   show($("signin"), false);
   show($("project-form"), true);
@@ -74,7 +75,7 @@ async function route() {
     openDetail(decodeURIComponent(match[1]));
     show($("list-view"), false);
     show($("detail-view"), true);
-    $("detail-title").focus();
+    if (moved) $("detail-title").focus();
     await refreshDetail();
   } else {
     closeDetail();
@@ -137,7 +138,7 @@ function init() {
     forgetToken();
     showSignIn();
   });
-  window.addEventListener("hashchange", () => route().catch(onError));
+  window.addEventListener("hashchange", () => route(true).catch(onError));
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible" && signedIn()) route().catch(onError);
   });
