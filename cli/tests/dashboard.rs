@@ -200,7 +200,9 @@ async fn a_person_uploads_watches_reads_and_sees_input_errors() {
             assert!(current.as_str().unwrap().contains(quote), "the timestamp scrolls to the quote: {current}");
             assert_eq!(js(&client, VISIBLE_RETRY).await, json!(false), "nothing to retry on a ready interview");
             js(&client, "window.scrollTo(0, 0);").await;
+            client.set_window_size(1280, 1500).await.unwrap();
             screenshot(&client, "interview").await;
+            client.set_window_size(1280, 1000).await.unwrap();
             assert_usable(&client, "on an interview").await;
 
             // The input error: what went wrong, what to do, and no Retry button.
