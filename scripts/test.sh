@@ -8,12 +8,13 @@ cd "$(dirname "$0")/.."
 started=$(date +%s)
 step() { printf '\n== %s (%ss)\n' "$*" "$(( $(date +%s) - started ))"; }
 
-step "installing test tools (moto server; speech engine build prerequisites; pinned Whisper and embedding weights)"
+step "installing test tools (moto server; speech engine build prerequisites; pinned Whisper and embedding weights; chromium + chromedriver for the dashboard)"
 ./scripts/moto.sh setup
 ./scripts/setup-speech.sh
 ./scripts/setup-whisper.sh
 ./scripts/setup-embeddings.sh
 ./scripts/schemathesis.sh setup
+./scripts/setup-browser.sh
 
 step "starting moto's server on 127.0.0.1"
 eval "$(./scripts/moto.sh start)"

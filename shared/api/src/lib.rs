@@ -1,13 +1,14 @@
 //! The HTTP API: one axum [`Router`] over the ports, served on AWS by the `api` Lambda
 //! (`lambda_http`, behind an API Gateway HTTP API with a JWT authorizer) and on one machine by
 //! `interviews serve`. JSON under `/v1/`, described by `docs/openapi.json` (served at
-//! `/v1/openapi.json`), errors as problem+json, and a placeholder page at `/`.
+//! `/v1/openapi.json`), errors as problem+json, and the dashboard at `/` (its assets under `/assets/`).
 //!
 //! Every handler takes the [`auth::Caller`] and checks its access where it reads the data: an
 //! interview of a project the caller may not see answers exactly as one that does not exist.
 #![warn(missing_docs)]
 
 pub mod auth;
+mod dashboard;
 mod interviews;
 mod overview;
 pub mod problem;
@@ -15,9 +16,8 @@ mod reports;
 mod uploads;
 pub mod views;
 
-use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use interview_core::uploads::Uploads;
@@ -34,9 +34,6 @@ pub const API_SCHEMA_VERSION: u32 = 1;
 
 /// The OpenAPI document, as kept in the repository.
 pub const OPENAPI: &str = include_str!("../../../docs/openapi.json");
-
-/// The placeholder page served at `/` (the dashboard comes later).
-const INDEX_HTML: &str = include_str!("index.html");
 
 /// A live interview with no change for this long counts as stuck in listings and the overview.
 /// Well below the sweeper's threshold, so a person sees it before the sweeper ends it.
@@ -59,7 +56,8 @@ pub struct AppState {
 /// The API's router.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(index))
+        .route("/", get(dashboard::index))
+        .route("/assets/{name}", get(dashboard::asset))
         .route("/v1/openapi.json", get(openapi))
         .route("/v1/interviews", get(interviews::list))
         .route("/v1/interviews/{id}", get(interviews::get).delete(interviews::delete))
@@ -85,28 +83,4 @@ async fn not_found() -> Problem {
 
 async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
-}
-
-/// The page. On `serve`, `?token=` is moved into an HttpOnly, SameSite=Strict cookie (only when
-/// it is the right token), so the page's own requests carry it and scripts cannot read it.
-async fn index(State(state): State<AppState>, query: axum::extract::RawQuery) -> Response {
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
-    );
-    if let (Auth::Local(token), Some(query)) = (&state.auth, query.0) {
-        let presented = query
-            .split('&')
-            .filter_map(|pair| pair.split_once('='))
-            .find(|(name, _)| *name == "token")
-            .map(|(_, value)| value);
-        if let Some(presented) = presented.filter(|p| token.matches(p)) {
-            let cookie = format!("{}={presented}; HttpOnly; SameSite=Strict; Path=/", auth::TOKEN_COOKIE);
-            if let Ok(value) = HeaderValue::from_str(&cookie) {
-                headers.insert(header::SET_COOKIE, value);
-            }
-        }
-    }
-    (headers, Html(INDEX_HTML)).into_response()
 }
