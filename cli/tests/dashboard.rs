@@ -259,6 +259,24 @@ async fn a_person_uploads_watches_reads_and_sees_input_errors() {
             client.find(Locator::Id("confirm-delete-button")).await.unwrap().click().await.unwrap();
             wait_js(&client, "the interview deleted", "!!document.querySelector('#detail-status .status-deleted')", PROCESSED).await;
 
+            // The project report, rebuilt by serve by itself once the sample was ready.
+            client.goto(&format!("{base}/#/")).await.unwrap();
+            client.find(Locator::Id("report-link")).await.unwrap().click().await.unwrap();
+            let summary = wait_js(
+                &client,
+                "the project report",
+                "document.getElementById('report-body').textContent.includes('across 1 interviews') && document.getElementById('report-body').textContent",
+                Duration::from_secs(20),
+            )
+            .await;
+            let report = api(&base, "/v1/projects/acme/report").await;
+            assert_eq!(report["interview_ids"], json!([id]), "{report}");
+            assert!(
+                summary.as_str().unwrap().contains(&format!("{} participants", report["participant_count"])),
+                "{summary}"
+            );
+            assert_usable(&client, "on the project report").await;
+
             // 375 px wide: the list still fits, every control labelled.
             client.goto(&format!("{base}/#/")).await.unwrap();
             client.set_window_size(375, 812).await.unwrap();

@@ -15,13 +15,14 @@ const APP_CSS: &str = include_str!("dashboard/app.css");
 const ICON_SVG: &str = include_str!("dashboard/icon.svg");
 
 /// The page's script modules (`app.js` imports the rest), by file name.
-const SCRIPTS: [(&str, &str); 6] = [
+const SCRIPTS: [(&str, &str); 7] = [
     ("app.js", include_str!("dashboard/app.js")),
     ("api.js", include_str!("dashboard/api.js")),
     ("dom.js", include_str!("dashboard/dom.js")),
     ("list.js", include_str!("dashboard/list.js")),
     ("detail.js", include_str!("dashboard/detail.js")),
     ("upload.js", include_str!("dashboard/upload.js")),
+    ("report.js", include_str!("dashboard/report.js")),
 ];
 
 /// Where the page reads how its caller signs in (`<meta name="interviews-auth">`).

@@ -5,6 +5,7 @@ import { ApiError, authMode, forgetToken, get, signedIn, storeToken, storedToken
 import { $, flash, h, show } from "./dom.js";
 import { closeDetail, detailIsLive, initDetail, openDetail, refreshDetail } from "./detail.js";
 import { currentProject, initList, refreshList, refreshOverview, setProject } from "./list.js";
+import { refreshReport } from "./report.js";
 import { initUploads } from "./upload.js";
 
 /** The list refreshes every tick (≤ 2 s from a change to the screen); the costlier overview every few. */
@@ -21,7 +22,7 @@ function showSignIn() {
   show($("signin"), true);
   show($("signin-local"), authMode().startsWith("local"));
   show($("signin-jwt"), authMode() === "jwt");
-  for (const id of ["list-view", "detail-view", "project-form"]) show($(id), false);
+  for (const id of ["list-view", "detail-view", "report-view", "project-form"]) show($(id), false);
   show($("sign-out"), false);
 }
 
@@ -71,15 +72,24 @@ async function route(moved = false) {
   show($("signin"), false);
   show($("project-form"), true);
   show($("sign-out"), Boolean(storedToken()));
-  if (match) {
+  if (location.hash === "#/report") {
+    closeDetail();
+    show($("list-view"), false);
+    show($("detail-view"), false);
+    show($("report-view"), true);
+    if (moved) $("report-title").focus();
+    await refreshReport(currentProject());
+  } else if (match) {
     openDetail(decodeURIComponent(match[1]));
     show($("list-view"), false);
+    show($("report-view"), false);
     show($("detail-view"), true);
     if (moved) $("detail-title").focus();
     await refreshDetail();
   } else {
     closeDetail();
     show($("detail-view"), false);
+    show($("report-view"), false);
     show($("list-view"), true);
     await Promise.all([refreshList(), refreshOverview()]);
   }
@@ -94,6 +104,8 @@ async function poll() {
         if (tick % OVERVIEW_EVERY === 0) await refreshOverview();
       } else if (!$("detail-view").hidden && (detailIsLive() || tick % OVERVIEW_EVERY === 0)) {
         await refreshDetail();
+      } else if (!$("report-view").hidden && tick % OVERVIEW_EVERY === 0) {
+        await refreshReport(currentProject());
       }
     } catch (e) {
       onError(e);
@@ -132,6 +144,7 @@ function init() {
     setProject(project);
     rememberProject(project);
     if (location.hash.startsWith("#/interview/")) location.hash = "#/";
+    else if (location.hash === "#/report") refreshReport(project).catch(onError);
     else route().catch(onError);
   });
   $("sign-out").addEventListener("click", () => {
