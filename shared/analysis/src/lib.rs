@@ -22,6 +22,7 @@ mod local;
 mod minilm;
 mod project;
 mod project_check;
+mod project_personas;
 mod project_render;
 mod prompt_text;
 mod render;
