@@ -2,7 +2,7 @@
 //! local runner, the store is wrapped as `serve` and `watch` wrap it, and the report in the
 //! bucket is read back.
 
-use interview_analysis::ProjectReport;
+use interview_analysis::{LocalSynthesizer, ProjectReport};
 use interview_core::config::Settings;
 use interview_core::domain::{project_report_key, InterviewId};
 use interview_core::s3_event::{created_notification, removed_notification};
@@ -79,7 +79,7 @@ async fn a_rebuild_follows_the_ready_interviews_and_skips_when_nothing_changed()
     f.orchestrator.wait_idle().await;
 
     assert!(matches!(
-        rebuild(p, "acme", None).await.unwrap(),
+        rebuild(p, "acme", &LocalSynthesizer::default()).await.unwrap(),
         Rebuilt::Built { interviews: 2, .. }
     ));
     let report = stored(p, "acme").await.expect("stored");
@@ -91,20 +91,32 @@ async fn a_rebuild_follows_the_ready_interviews_and_skips_when_nothing_changed()
         expected
     );
     assert!(p.blobs.head(&project_report_key("acme")).await.unwrap().is_some());
-    assert_eq!(rebuild(p, "acme", None).await.unwrap(), Rebuilt::AlreadyCurrent);
+    assert_eq!(
+        rebuild(p, "acme", &LocalSynthesizer::default()).await.unwrap(),
+        Rebuilt::AlreadyCurrent
+    );
 
     remove(p, "uploads/acme/platform.srt", "04").await;
     assert!(matches!(
-        rebuild(p, "acme", None).await.unwrap(),
+        rebuild(p, "acme", &LocalSynthesizer::default()).await.unwrap(),
         Rebuilt::Built { interviews: 1, .. }
     ));
     assert_eq!(stored(p, "acme").await.unwrap().interview_ids, vec![bakery.to_string()]);
 
     remove(p, "uploads/acme/bakery.vtt", "05").await;
-    assert_eq!(rebuild(p, "acme", None).await.unwrap(), Rebuilt::Removed);
+    assert_eq!(
+        rebuild(p, "acme", &LocalSynthesizer::default()).await.unwrap(),
+        Rebuilt::Removed
+    );
     assert!(stored(p, "acme").await.is_none());
-    assert_eq!(rebuild(p, "acme", None).await.unwrap(), Rebuilt::Nothing);
-    assert_eq!(rebuild(p, "nobody", None).await.unwrap(), Rebuilt::Nothing);
+    assert_eq!(
+        rebuild(p, "acme", &LocalSynthesizer::default()).await.unwrap(),
+        Rebuilt::Nothing
+    );
+    assert_eq!(
+        rebuild(p, "nobody", &LocalSynthesizer::default()).await.unwrap(),
+        Rebuilt::Nothing
+    );
 }
 
 #[tokio::test]
@@ -113,7 +125,7 @@ async fn a_burst_of_interviews_is_reported_by_a_few_rebuilds_in_process() {
     let f = fixture(|plain| {
         let c = Coalescer::spawn(
             plain,
-            None,
+            Arc::new(LocalSynthesizer::default()),
             CoalescerSettings {
                 settle: Duration::from_millis(300),
                 max_wait: Duration::from_secs(30),

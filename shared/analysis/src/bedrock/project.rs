@@ -167,7 +167,7 @@ fn plan_parts(costs: &[usize], budget: usize, max_items: usize) -> Vec<Range<usi
 /// Titles found so far, most evidence first, as many as fit in `budget` tokens.
 fn carried_titles(themes: &[ThemeGroup], budget: usize) -> Vec<String> {
     let mut order: Vec<&ThemeGroup> = themes.iter().collect();
-    order.sort_by(|a, b| b.evidence.len().cmp(&a.evidence.len()));
+    order.sort_by_key(|t| std::cmp::Reverse(t.evidence.len()));
     let mut used = 0;
     order
         .into_iter()
