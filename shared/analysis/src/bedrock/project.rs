@@ -288,14 +288,17 @@ struct ThemeAnswer {
     evidence_ids: Vec<String>,
 }
 
-/// Model prose on one line: whitespace runs (line breaks included) become one space, other
-/// control characters are dropped.
+/// Model prose on one line: whitespace runs (line breaks included) become one space; control
+/// characters and the bidirectional controls that could make a title render as other text are
+/// dropped.
 fn tidy(text: &str) -> String {
     text.split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
         .chars()
-        .filter(|c| !c.is_control())
+        .filter(|&c| {
+            !c.is_control() && !matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        })
         .collect()
 }
 
@@ -342,13 +345,13 @@ fn check_answer(
         }
         if !unknown.is_empty() {
             // Ids the model chose may be anything: the log gets only their number.
+            let mut listed: Vec<String> = unknown.iter().take(10).map(|id| format!("{id:?}")).collect();
+            if unknown.len() > 10 {
+                listed.push(format!("and {} more", unknown.len() - 10));
+            }
             for_model.push(format!(
                 "theme {n} ({title:?}) cites {}, which {} not in the list of this part; cite only ids listed",
-                unknown
-                    .iter()
-                    .map(|id| format!("{id:?}"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                listed.join(", "),
                 if unknown.len() == 1 { "is" } else { "are" }
             ));
             for_log.push(format!(
