@@ -2,7 +2,7 @@
 //! on the embedded backend the local stores and the in-process runner, on AWS the SDK adapters.
 
 use anyhow::{bail, Result};
-use interview_analysis::{analyzer_for, shared_embedder};
+use interview_analysis::{analyzer_for, project_synthesizer_for};
 use interview_core::config::{Backend, Settings};
 use interview_core::services::{Services, ServicesBuilder};
 use interview_core::SystemClock;
@@ -53,7 +53,11 @@ pub fn embedded_with_reports(settings: Settings) -> Result<(Pipeline, Arc<LocalO
     }
     let local = Embedded::open(&settings)?;
     let readers = Services::builder(settings.clone(), WORKER, local.store.clone(), local.blobs.clone()).build();
-    let coalescer = Coalescer::spawn(readers, shared_embedder(), CoalescerSettings::default());
+    let coalescer = Coalescer::spawn(
+        readers,
+        project_synthesizer_for(&settings),
+        CoalescerSettings::default(),
+    );
     let notifier = coalescer.notifier();
     let builder = Services::builder(settings, WORKER, local.store.clone(), local.blobs.clone())
         .wrap_store(|store| Arc::new(ChangeNotifyingStore::new(store, notifier)));

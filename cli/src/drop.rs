@@ -99,7 +99,13 @@ pub async fn process(
     if items.iter().any(|i| i.status == Status::Ready) {
         // Another process (`serve`, `watch`) cannot see these writes, so the report of the
         // project is brought up to date here.
-        match interview_reports::rebuild(pipeline, project, interview_analysis::shared_embedder()).await {
+        match interview_reports::rebuild(
+            pipeline,
+            project,
+            interview_analysis::project_synthesizer_for(&pipeline.settings).as_ref(),
+        )
+        .await
+        {
             Ok(_) => {
                 eprintln!("the report of project `{project}` is current (`interviews report --project {project}`)")
             }

@@ -3,7 +3,7 @@
 //! current) up to date from the interviews' evidence, then writes it in the format asked for.
 
 use anyhow::{bail, Context, Result};
-use interview_analysis::{render_project_html, render_project_json, render_project_markdown, shared_embedder};
+use interview_analysis::{project_synthesizer_for, render_project_html, render_project_json, render_project_markdown};
 use interview_handlers::Pipeline;
 use interview_reports::{load_report, rebuild, Rebuilt};
 use std::path::Path;
@@ -21,7 +21,7 @@ pub enum ReportFormat {
 
 /// Brings the report of `project` up to date and writes it to `output` (or stdout).
 pub async fn report(pipeline: &Pipeline, project: &str, format: ReportFormat, output: Option<&Path>) -> Result<()> {
-    let outcome = rebuild(pipeline, project, shared_embedder())
+    let outcome = rebuild(pipeline, project, project_synthesizer_for(&pipeline.settings).as_ref())
         .await
         .with_context(|| format!("cannot bring the report of project `{project}` up to date"))?;
     if matches!(outcome, Rebuilt::Nothing | Rebuilt::Removed) {

@@ -15,10 +15,10 @@ async fn main() -> Result<(), Error> {
     let settings = interview_runtime::init(FUNCTION)?;
     let stores = interview_runtime::connect(&settings).await?;
     let services = Services::builder(settings, FUNCTION.name(), stores.store.clone(), stores.blobs.clone()).build();
-    let embedder = interview_analysis::shared_embedder();
+    let synthesizer = interview_analysis::project_synthesizer_for(&services.settings);
     lambda_runtime::run(service_fn(|event: LambdaEvent<EventBridgeEvent<ProjectChanged>>| {
-        let services = &services;
-        async move { handle(services, embedder, event.payload).await }
+        let (services, synthesizer) = (&services, synthesizer.as_ref());
+        async move { handle(services, synthesizer, event.payload).await }
     }))
     .await
 }

@@ -43,6 +43,7 @@ use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use tokio::sync::OnceCell;
 
+mod project;
 mod rejection;
 use rejection::{item_list, parse_answer, Rejection};
 
@@ -1115,6 +1116,9 @@ mod tests;
 
 #[cfg(test)]
 mod injection_tests;
+
+#[cfg(test)]
+mod project_tests;
 
 /// Options for the mocked-client tests.
 #[cfg(test)]

@@ -9,7 +9,8 @@
 //!
 //! With an [`Embedder`] (cargo feature `embeddings` and the model from
 //! `scripts/setup-embeddings.sh`), themes group quotes by meaning instead of shared words.
-//! [`build_project_report`] finds what recurs across a project's interviews from their evidence.
+//! [`build_project_report`] finds what recurs across a project's interviews from their evidence;
+//! [`BedrockAnalyzer::synthesise_project`] asks a model to group it instead ([`ProjectSynthesizer`]).
 
 pub mod bedrock;
 pub mod chunk;
@@ -23,6 +24,7 @@ mod local;
 mod minilm;
 mod project;
 mod project_check;
+mod project_personas;
 mod project_render;
 mod prompt_text;
 mod render;
@@ -30,6 +32,7 @@ mod report;
 #[doc(hidden)]
 pub mod scoring;
 mod semantic;
+mod synthesize;
 mod text;
 mod themes;
 
@@ -43,6 +46,7 @@ pub use local::LocalAnalyzer;
 pub use project::*;
 pub use project_render::{render_project_html, render_project_json, render_project_markdown};
 pub use render::render_analysis;
+pub use synthesize::{project_synthesizer_for, LocalSynthesizer, ProjectSynthesizer};
 
 use interview_core::config::{AnalyzerChoice, Settings};
 use interview_core::ports::Analyzer;

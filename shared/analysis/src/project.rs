@@ -12,12 +12,13 @@ use super::extract::{interviewers, label_is_interviewer, sentences};
 use super::lexicon::tie_rank;
 use super::semantic;
 use super::themes::{join_title, Corpus};
-use super::{Evidence, EvidenceDoc, EvidenceKind, LocalAnalyzer};
+use super::{Evidence, EvidenceDoc, EvidenceKind, LocalAnalyzer, ModelUsage, TextSource};
 use crate::transcript::Transcript;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub use super::project_check::{validate_project_report, ProjectValidationError};
+use super::project_personas::persona_groups;
 
 /// The `schema_version` of the project report.
 pub const PROJECT_REPORT_SCHEMA_VERSION: u32 = 1;
@@ -28,10 +29,6 @@ const QUOTES_PER_THEME: usize = 8;
 /// Entries per ranked list (pains, needs, requests) and quotes per entry.
 const MAX_RANKED: usize = 15;
 const QUOTES_PER_FINDING: usize = 3;
-/// Two participants belong to one persona group when the themes they raised overlap this much
-/// (Jaccard) and they share at least [`MIN_SHARED_THEMES`].
-const PERSONA_OVERLAP: f32 = 0.5;
-const MIN_SHARED_THEMES: usize = 2;
 
 /// One interview's input to the report.
 #[derive(Debug, Clone, PartialEq)]
@@ -110,6 +107,10 @@ pub struct ProjectTheme {
     pub kind: EvidenceKind,
     /// "Raised by 4 of 6 participants in 4 of 5 interviews, mostly as pain points."
     pub description: String,
+    /// What the theme is about in a sentence or two, when the synthesiser wrote one (a model;
+    /// see [`ProjectReport::text_sources`]). The local analyzers write none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
     /// Everyone who raised it, in interview order.
     pub participants: Vec<Participant>,
     /// Representative quotes: each participant's strongest, up to 8.
@@ -193,6 +194,22 @@ pub struct ProjectReport {
     /// rebuild can tell the stored report is still current without reading any evidence.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub inputs: Vec<ReportInput>,
+    /// Who wrote the themes' wording, when it is not the template (absent: every title is key
+    /// terms of the quotes, as the local analyzers write; reports before this field were all local).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_sources: Option<ProjectTextSources>,
+    /// What a model service charged for the grouping; absent when none was called.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<ModelUsage>,
+}
+
+/// Where the wording of a project report came from. Quotes, participants, kinds, times and
+/// counts are always taken from the evidence; only titles and summaries can be prose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectTextSources {
+    /// `themes[].title` and `themes[].summary`, and the same titles where they are repeated
+    /// (`ranked[].title`, `disagreements[].title`, `personas[].signals`).
+    pub themes: TextSource,
 }
 
 /// One interview as a stored report saw it: the item's last write when its evidence was read.
@@ -210,19 +227,58 @@ struct Item<'a> {
     ev: &'a Evidence,
 }
 
+/// The interviews in id order (each once) and all their evidence items in that order: what a
+/// grouping's member indices point into.
+struct Flat<'a> {
+    sorted: Vec<&'a InterviewEvidence>,
+    items: Vec<Item<'a>>,
+}
+
+impl<'a> Flat<'a> {
+    fn new(interviews: &'a [InterviewEvidence]) -> Self {
+        let sorted = project_interviews(interviews);
+        let items = sorted
+            .iter()
+            .enumerate()
+            .flat_map(|(i, iv)| iv.evidence.items.iter().map(move |ev| Item { interview: i, ev }))
+            .collect();
+        Flat { sorted, items }
+    }
+}
+
+/// The project's interviews as every report sees them: sorted by id, each id once (the first
+/// passed wins), so the same interviews give the same document whatever order they come in.
+pub(crate) fn project_interviews(interviews: &[InterviewEvidence]) -> Vec<&InterviewEvidence> {
+    let mut sorted: Vec<&InterviewEvidence> = interviews.iter().collect();
+    sorted.sort_by(|a, b| a.interview_id.cmp(&b.interview_id));
+    sorted.dedup_by(|a, b| a.interview_id == b.interview_id);
+    sorted
+}
+
+/// The recurrence rule every project theme meets, whoever grouped it: at least two participants,
+/// in at least two interviews when the project has more than one (`project_interviews`).
+pub(crate) fn recurs(participants: usize, interviews: usize, project_interviews: usize) -> bool {
+    let interviews_needed = if project_interviews > 1 { 2 } else { 1 };
+    participants >= 2 && interviews >= interviews_needed
+}
+
+/// A theme as a synthesiser grouped it: evidence by reference, and its wording.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThemeGroup {
+    /// The evidence items it groups (order and repeats do not matter).
+    pub evidence: Vec<EvidenceRef>,
+    /// Its title.
+    pub title: String,
+    /// What it is about, if the synthesiser said ([`ProjectTheme::summary`]).
+    pub summary: Option<String>,
+}
+
 /// Builds the project report. With an embedder, quotes are grouped by meaning; without one (or
 /// if embedding fails, which is logged), by TF-IDF, and the `analyzer` field says which.
 /// The same interviews give the same document, whatever order they are passed in.
 pub fn build_project_report(interviews: &[InterviewEvidence], embedder: Option<&dyn Embedder>) -> ProjectReport {
-    let mut sorted: Vec<&InterviewEvidence> = interviews.iter().collect();
-    sorted.sort_by(|a, b| a.interview_id.cmp(&b.interview_id));
-    sorted.dedup_by(|a, b| a.interview_id == b.interview_id);
-    let items: Vec<Item<'_>> = sorted
-        .iter()
-        .enumerate()
-        .flat_map(|(i, iv)| iv.evidence.items.iter().map(move |ev| Item { interview: i, ev }))
-        .collect();
-    let evidence: Vec<Evidence> = items.iter().map(|it| it.ev.clone()).collect();
+    let flat = Flat::new(interviews);
+    let evidence: Vec<Evidence> = flat.items.iter().map(|it| it.ev.clone()).collect();
     let corpus = Corpus::new(&evidence);
     let by_meaning = embedder.and_then(|e| {
         let texts: Vec<&str> = evidence.iter().map(|e| e.quote.as_str()).collect();
@@ -245,20 +301,85 @@ pub fn build_project_report(interviews: &[InterviewEvidence], embedder: Option<&
         ),
         None => (LocalAnalyzer::NAME, lexical_groups(&corpus)),
     };
+    assemble(&flat, groups, analyzer, |_, members| {
+        (join_title(&corpus.title_terms(members)), None)
+    })
+}
+
+/// Builds the project report from a grouping someone else made (a model): the same counting,
+/// ordering, ranking, disagreements and persona groups as [`build_project_report`], with the
+/// groups' own titles. Groups that do not recur (two participants, in two interviews when the
+/// project has more than one) are left out, as the local analyzers leave theirs out; a reference
+/// to evidence the interviews do not have is refused. `text_sources` and `usage` are left for
+/// the caller to fill in.
+pub fn report_from_groups(
+    interviews: &[InterviewEvidence],
+    groups: &[ThemeGroup],
+    analyzer: &str,
+) -> Result<ProjectReport, ProjectValidationError> {
+    let flat = Flat::new(interviews);
+    let mut index: HashMap<(&str, &str), usize> = HashMap::new();
+    for (m, it) in flat.items.iter().enumerate() {
+        index
+            .entry((flat.sorted[it.interview].interview_id.as_str(), it.ev.id.as_str()))
+            .or_insert(m);
+    }
+    let mut members_of = Vec::with_capacity(groups.len());
+    for (g, group) in groups.iter().enumerate() {
+        let mut members = Vec::with_capacity(group.evidence.len());
+        for r in &group.evidence {
+            let Some(&m) = index.get(&(r.interview_id.as_str(), r.evidence_id.as_str())) else {
+                let owner = format!("theme group {}", g + 1);
+                return Err(if flat.sorted.iter().any(|iv| iv.interview_id == r.interview_id) {
+                    ProjectValidationError::UnknownEvidence {
+                        owner,
+                        interview_id: r.interview_id.clone(),
+                        evidence_id: r.evidence_id.clone(),
+                    }
+                } else {
+                    ProjectValidationError::UnknownInterview {
+                        owner,
+                        interview_id: r.interview_id.clone(),
+                    }
+                });
+            };
+            members.push(m);
+        }
+        // Project order, each item once: the order the local groupings have, which the theme
+        // ordering's last tie-break (first member) relies on.
+        members.sort_unstable();
+        members.dedup();
+        members_of.push(members);
+    }
+    Ok(assemble(&flat, members_of, analyzer, |g, _| {
+        (groups[g].title.clone(), groups[g].summary.clone())
+    }))
+}
+
+/// Grouping → report: keeps the groups that recur, orders them (most participants, then most
+/// evidence, then first evidence), and derives everything else from them. `wording(g, members)`
+/// gives group `g`'s title and summary.
+fn assemble(
+    flat: &Flat<'_>,
+    groups: Vec<Vec<usize>>,
+    analyzer: &str,
+    wording: impl Fn(usize, &[usize]) -> (String, Option<String>),
+) -> ProjectReport {
+    let (sorted, items) = (&flat.sorted, &flat.items);
     let participant = |it: &Item<'_>| Participant {
         interview_id: sorted[it.interview].interview_id.clone(),
         speaker: it.ev.speaker.clone(),
     };
-    let interviews_needed = if sorted.len() > 1 { 2 } else { 1 };
-    let mut themes: Vec<(Vec<usize>, BTreeSet<Participant>)> = groups
+    let mut themes: Vec<(Vec<usize>, BTreeSet<Participant>, usize)> = groups
         .into_iter()
-        .map(|members| {
+        .enumerate()
+        .map(|(g, members)| {
             let who: BTreeSet<Participant> = members.iter().map(|&m| participant(&items[m])).collect();
-            (members, who)
+            (members, who, g)
         })
-        .filter(|(members, who)| {
+        .filter(|(members, who, _)| {
             let interviews: BTreeSet<usize> = members.iter().map(|&m| items[m].interview).collect();
-            who.len() >= 2 && interviews.len() >= interviews_needed
+            recurs(who.len(), interviews.len(), sorted.len())
         })
         .collect();
     themes.sort_by(|a, b| {
@@ -281,20 +402,21 @@ pub fn build_project_report(interviews: &[InterviewEvidence], embedder: Option<&
         }
     };
     let mut all_participants: BTreeSet<Participant> = items.iter().map(participant).collect();
-    for iv in &sorted {
+    for iv in sorted {
         all_participants.extend(iv.participants.iter().map(|s| Participant {
             interview_id: iv.interview_id.clone(),
             speaker: s.clone(),
         }));
     }
     let total = all_participants.len();
-    let project_theme = |index: usize, members: &[usize], who: &BTreeSet<Participant>| {
+    let project_theme = |index: usize, members: &[usize], who: &BTreeSet<Participant>, g: usize| {
         let kinds = kinds_by_participants(members.iter().map(|&m| (participant(&items[m]), items[m].ev.kind)));
         let kind = kinds.first().map(|k| k.0).unwrap_or(EvidenceKind::Pain);
         let interviews: BTreeSet<usize> = members.iter().map(|&m| items[m].interview).collect();
+        let (title, summary) = wording(g, members);
         ProjectTheme {
             id: format!("PT{}", index + 1),
-            title: join_title(&corpus.title_terms(members)),
+            title,
             kind,
             description: format!(
                 "Raised by {} of {total} participants in {} of {} interviews, mostly as {}.",
@@ -303,8 +425,9 @@ pub fn build_project_report(interviews: &[InterviewEvidence], embedder: Option<&
                 sorted.len(),
                 kind_plural(kind)
             ),
+            summary,
             participants: who.iter().cloned().collect(),
-            quotes: strongest_per_participant(members, &items, QUOTES_PER_THEME)
+            quotes: strongest_per_participant(members, items, QUOTES_PER_THEME)
                 .into_iter()
                 .map(quote)
                 .collect(),
@@ -320,21 +443,21 @@ pub fn build_project_report(interviews: &[InterviewEvidence], embedder: Option<&
     let built: Vec<ProjectTheme> = themes
         .iter()
         .enumerate()
-        .map(|(i, (members, who))| project_theme(i, members, who))
+        .map(|(i, (members, who, g))| project_theme(i, members, who, *g))
         .collect();
 
     let ranked_for = |kind: EvidenceKind| {
         let mut out: Vec<RankedFinding> = themes
             .iter()
             .zip(&built)
-            .filter_map(|((members, _), theme)| {
+            .filter_map(|((members, _, _), theme)| {
                 let of_kind: Vec<usize> = members.iter().copied().filter(|&m| items[m].ev.kind == kind).collect();
                 let who: BTreeSet<Participant> = of_kind.iter().map(|&m| participant(&items[m])).collect();
                 (!who.is_empty()).then(|| RankedFinding {
                     theme_id: theme.id.clone(),
                     title: theme.title.clone(),
                     participants: who.into_iter().collect(),
-                    quotes: strongest_per_participant(&of_kind, &items, QUOTES_PER_FINDING)
+                    quotes: strongest_per_participant(&of_kind, items, QUOTES_PER_FINDING)
                         .into_iter()
                         .map(quote)
                         .collect(),
@@ -359,7 +482,7 @@ pub fn build_project_report(interviews: &[InterviewEvidence], embedder: Option<&
     let disagreements = themes
         .iter()
         .zip(&built)
-        .filter_map(|((members, _), theme)| {
+        .filter_map(|((members, _, _), theme)| {
             let side = |kinds: &[EvidenceKind]| -> Vec<usize> {
                 members
                     .iter()
@@ -382,11 +505,11 @@ pub fn build_project_report(interviews: &[InterviewEvidence], embedder: Option<&
             if only_pos.is_empty() || only_neg.is_empty() {
                 return None;
             }
-            let mut quotes: Vec<ProjectQuote> = strongest_per_participant(&pos, &items, 2)
+            let mut quotes: Vec<ProjectQuote> = strongest_per_participant(&pos, items, 2)
                 .into_iter()
                 .map(quote)
                 .collect();
-            quotes.extend(strongest_per_participant(&neg, &items, 2).into_iter().map(quote));
+            quotes.extend(strongest_per_participant(&neg, items, 2).into_iter().map(quote));
             Some(Disagreement {
                 theme_id: theme.id.clone(),
                 title: theme.title.clone(),
@@ -407,6 +530,8 @@ pub fn build_project_report(interviews: &[InterviewEvidence], embedder: Option<&
         disagreements,
         themes: built,
         inputs: Vec::new(),
+        text_sources: None,
+        usage: None,
     }
 }
 
@@ -464,66 +589,4 @@ fn strongest_per_participant(members: &[usize], items: &[Item<'_>], limit: usize
     out.sort_unstable();
     out.truncate(limit);
     out
-}
-
-/// Participants joined when the themes they raised overlap enough (single linkage over
-/// participant pairs, so the result does not depend on input order).
-fn persona_groups(themes: &[ProjectTheme]) -> Vec<PersonaGroup> {
-    let mut raised: BTreeMap<&Participant, BTreeSet<usize>> = BTreeMap::new();
-    for (t, theme) in themes.iter().enumerate() {
-        for p in &theme.participants {
-            raised.entry(p).or_default().insert(t);
-        }
-    }
-    let people: Vec<(&Participant, BTreeSet<usize>)> = raised.into_iter().collect();
-    let mut parent: Vec<usize> = (0..people.len()).collect();
-    fn root(parent: &mut [usize], mut i: usize) -> usize {
-        while parent[i] != i {
-            parent[i] = parent[parent[i]];
-            i = parent[i];
-        }
-        i
-    }
-    for a in 0..people.len() {
-        for b in a + 1..people.len() {
-            let shared = people[a].1.intersection(&people[b].1).count();
-            let union = people[a].1.union(&people[b].1).count();
-            if shared >= MIN_SHARED_THEMES && shared as f32 >= PERSONA_OVERLAP * union as f32 {
-                let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
-                parent[ra.max(rb)] = ra.min(rb);
-            }
-        }
-    }
-    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for i in 0..people.len() {
-        let r = root(&mut parent, i);
-        groups.entry(r).or_default().push(i);
-    }
-    let mut out: Vec<Vec<usize>> = groups.into_values().filter(|g| g.len() >= 2).collect();
-    out.sort_by(|a, b| b.len().cmp(&a.len()).then(a[0].cmp(&b[0])));
-    out.into_iter()
-        .enumerate()
-        .map(|(i, members)| {
-            let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
-            for &m in &members {
-                for &t in &people[m].1 {
-                    *counts.entry(t).or_insert(0) += 1;
-                }
-            }
-            let common: Vec<usize> = counts
-                .into_iter()
-                .filter(|(_, n)| 2 * n >= members.len())
-                .map(|(t, _)| t)
-                .collect();
-            PersonaGroup {
-                id: format!("P{}", i + 1),
-                participants: members.iter().map(|&m| people[m].0.clone()).collect(),
-                theme_ids: common.iter().map(|&t| themes[t].id.clone()).collect(),
-                signals: common
-                    .iter()
-                    .map(|&t| format!("{}: {}", themes[t].kind.as_str(), themes[t].title))
-                    .collect(),
-            }
-        })
-        .collect()
 }

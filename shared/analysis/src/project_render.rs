@@ -3,7 +3,11 @@
 //! JSON. Each quote carries its interview, speaker and time so it can be found in the recording.
 
 use super::project::{Participant, ProjectQuote, ProjectReport};
+use super::TextSource;
 use std::fmt::Write;
+
+/// Said beside a theme's summary: a model wrote it, unlike the quotes and counts around it.
+const MODEL_WROTE: &str = "summary written by a language model";
 
 /// The report as pretty-printed JSON (the stored document).
 pub fn render_project_json(report: &ProjectReport) -> String {
@@ -66,6 +70,12 @@ pub fn render_project_markdown(report: &ProjectReport) -> String {
         report.participant_count,
         md(&report.analyzer)
     );
+    if report.text_sources.is_some_and(|t| t.themes == TextSource::Model) {
+        let _ = writeln!(
+            out,
+            "Theme titles were written by a language model; quotes and counts come from the evidence.\n"
+        );
+    }
     let _ = writeln!(out, "## Themes\n");
     if report.themes.is_empty() {
         let _ = writeln!(out, "No theme recurs across interviews yet.\n");
@@ -73,6 +83,9 @@ pub fn render_project_markdown(report: &ProjectReport) -> String {
     for t in &report.themes {
         let _ = writeln!(out, "### {}: {} ({})\n", t.id, md(&t.title), t.kind.as_str());
         let _ = writeln!(out, "{}\n", md(&t.description));
+        if let Some(summary) = &t.summary {
+            let _ = writeln!(out, "{} _({})_\n", md(summary), MODEL_WROTE);
+        }
         let _ = writeln!(out, "Participants: {}\n", md(&who(&t.participants)));
         for q in &t.quotes {
             let _ = writeln!(out, "{}\n", md_quote(q));
@@ -171,6 +184,11 @@ pub fn render_project_html(report: &ProjectReport) -> String {
         report.participant_count,
         e(&report.analyzer)
     );
+    if report.text_sources.is_some_and(|t| t.themes == TextSource::Model) {
+        out.push_str(
+            "<p>Theme titles were written by a language model; quotes and counts come from the evidence.</p>\n",
+        );
+    }
     out.push_str("<h2>Themes</h2>\n");
     if report.themes.is_empty() {
         out.push_str("<p>No theme recurs across interviews yet.</p>\n");
@@ -185,6 +203,9 @@ pub fn render_project_html(report: &ProjectReport) -> String {
             t.kind.as_str(),
             e(&who(&t.participants))
         );
+        if let Some(summary) = &t.summary {
+            let _ = writeln!(out, "<p>{} <em>({MODEL_WROTE})</em></p>", e(summary));
+        }
         for q in &t.quotes {
             html_quote(&mut out, q);
         }

@@ -90,7 +90,9 @@ async fn every_endpoint_answers_each_caller_as_its_groups_allow() {
     let failed_admin = drop_in("uploads/acme/secret-acme-broken-2.vtt", CORRUPT_VTT).await;
     let theirs = drop_in("uploads/beta/beta-call.vtt", SAMPLE_VTT).await;
     orchestrator.wait_idle().await;
-    interview_reports::rebuild(&pipeline, "acme", None).await.unwrap();
+    interview_reports::rebuild(&pipeline, "acme", &interview_analysis::LocalSynthesizer::default())
+        .await
+        .unwrap();
     let acme_ids = [&ready, &delete_right, &delete_admin, &failed_right, &failed_admin];
 
     let uploads = Arc::new(LocalUploads::new(pipeline.clone(), "http://127.0.0.1:9", [7; 32]));

@@ -8,7 +8,7 @@
 //! [`Coalescer::status`], and retried with backoff; it never touches an interview.
 
 use crate::rebuild::{rebuild, Rebuilt, ReportError};
-use interview_analysis::Embedder;
+use interview_analysis::ProjectSynthesizer;
 use interview_core::domain::{project_of_report_key, Status};
 use interview_core::ports::ListQuery;
 use interview_core::services::Services;
@@ -87,7 +87,7 @@ impl Coalescer {
     /// Starts the rebuild loop on the current runtime.
     pub fn spawn(
         services: Arc<Services>,
-        embedder: Option<&'static dyn Embedder>,
+        synthesizer: Arc<dyn ProjectSynthesizer>,
         settings: CoalescerSettings,
     ) -> Self {
         let (changes, receiver) = mpsc::unbounded_channel();
@@ -95,7 +95,7 @@ impl Coalescer {
         let rebuilds = Arc::new(AtomicU64::new(0));
         let task = tokio::spawn(run(
             services,
-            embedder,
+            synthesizer,
             settings,
             receiver,
             statuses.clone(),
@@ -199,7 +199,7 @@ impl Notifier {
 
 async fn run(
     services: Arc<Services>,
-    embedder: Option<&'static dyn Embedder>,
+    synthesizer: Arc<dyn ProjectSynthesizer>,
     settings: CoalescerSettings,
     mut changes: mpsc::UnboundedReceiver<Message>,
     statuses: Arc<Mutex<BTreeMap<String, RebuildStatus>>>,
@@ -233,7 +233,7 @@ async fn run(
         let Some(mut entry) = dirty.remove(&due_project) else {
             continue;
         };
-        let outcome = rebuild(&services, &due_project, embedder).await;
+        let outcome = rebuild(&services, &due_project, synthesizer.as_ref()).await;
         rebuilds.fetch_add(1, Ordering::Relaxed);
         while open {
             match changes.try_recv() {

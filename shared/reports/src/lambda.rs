@@ -6,7 +6,7 @@
 
 use crate::rebuild::{rebuild, Rebuilt, ReportError};
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
-use interview_analysis::Embedder;
+use interview_analysis::ProjectSynthesizer;
 use interview_core::services::Services;
 use serde::{Deserialize, Serialize};
 
@@ -34,7 +34,7 @@ pub struct ReportOutcome {
 /// retries (then the on-failure destination) take over.
 pub async fn handle(
     services: &Services,
-    embedder: Option<&'static dyn Embedder>,
+    synthesizer: &dyn ProjectSynthesizer,
     event: EventBridgeEvent<ProjectChanged>,
 ) -> Result<ReportOutcome, ReportError> {
     let Some(project) = event.detail.project.filter(|p| !p.is_empty()) else {
@@ -44,7 +44,7 @@ pub async fn handle(
             interviews: None,
         });
     };
-    let rebuilt = rebuild(services, &project, embedder).await?;
+    let rebuilt = rebuild(services, &project, synthesizer).await?;
     let (outcome, interviews) = match rebuilt {
         Rebuilt::Built { interviews, .. } => ("built", Some(interviews)),
         Rebuilt::AlreadyCurrent => ("already_current", None),

@@ -2,8 +2,9 @@
 //!
 //! [`rebuild`] is the whole job, and it is idempotent: it lists the project's ready
 //! interviews, and when they are the ones the stored report was built from (the report's
-//! `inputs`) it stops there; otherwise it reads their evidence (never their recordings or a
-//! model), builds, validates and stores the report. Because it compares against the state,
+//! `inputs`) it stops there; otherwise it reads their evidence (never their recordings), has
+//! the [`interview_analysis::ProjectSynthesizer`] it is given group it (local clustering, or a
+//! model with `ANALYZER=bedrock`), validates and stores the report. Because it compares against the state,
 //! a trigger can be repeated, late or coalesced without harm: [`Coalescer`] runs it in-process
 //! on the embedded backend after a burst settles; on AWS the `report` function runs it on
 //! status-change events with a concurrency of one.

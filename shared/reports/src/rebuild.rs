@@ -2,11 +2,11 @@
 
 use bytes::Bytes;
 use interview_analysis::{
-    build_project_report, render_project_json, validate_project_report, Embedder, EvidenceDoc, InterviewEvidence,
-    ProjectReport, ReportInput,
+    render_project_json, validate_project_report, EvidenceDoc, InterviewEvidence, ProjectReport, ProjectSynthesizer,
+    ReportInput,
 };
 use interview_core::domain::{project_report_key, ArtifactName, InterviewId, Status};
-use interview_core::error::{BlobError, StoreError, TaskError};
+use interview_core::error::{BlobError, ProviderError, StoreError, TaskError};
 use interview_core::listing::{PageQuery, MAX_PAGE_LIMIT};
 use interview_core::services::Services;
 use interview_handlers::load_artifact;
@@ -35,9 +35,9 @@ pub enum ReportError {
     /// The built report does not match its evidence: a bug, never stored.
     #[error("the built report does not match its evidence (a bug): {0}")]
     Invalid(String),
-    /// The build itself stopped (its worker thread panicked).
-    #[error("the report build stopped: {0}")]
-    Build(String),
+    /// The synthesiser (local clustering or a model) failed.
+    #[error("cannot synthesise the report: {0}")]
+    Synthesis(#[from] ProviderError),
 }
 
 impl ReportError {
@@ -53,7 +53,8 @@ impl ReportError {
                 )
             }
             ReportError::Blob(e) => e.is_transient(),
-            ReportError::Invalid(_) | ReportError::Build(_) => false,
+            ReportError::Synthesis(e) => matches!(e, ProviderError::Transient { .. }),
+            ReportError::Invalid(_) => false,
         }
     }
 }
@@ -155,11 +156,11 @@ async fn ready_inputs(services: &Services, project: &str) -> Result<Vec<(Intervi
 }
 
 /// Brings the stored report of `project` up to date with its ready interviews (see the crate
-/// docs). `embedder` groups quotes by meaning; without one the themes come from TF-IDF.
+/// docs). `synthesizer` groups the evidence into themes (`project_synthesizer_for`).
 pub async fn rebuild(
     services: &Services,
     project: &str,
-    embedder: Option<&'static dyn Embedder>,
+    synthesizer: &dyn ProjectSynthesizer,
 ) -> Result<Rebuilt, ReportError> {
     let ready = ready_inputs(services, project).await?;
     let stored = load_report(services, project).await?;
@@ -212,14 +213,7 @@ pub async fn rebuild(
     if interviews.is_empty() {
         return Ok(Rebuilt::Nothing);
     }
-    // Clustering (and embedding, when the model is built in) is CPU work of seconds for large
-    // projects: off the async workers, so the API and the pipeline keep answering.
-    let (report, interviews) = tokio::task::spawn_blocking(move || {
-        let report = build_project_report(&interviews, embedder);
-        (report, interviews)
-    })
-    .await
-    .map_err(|e| ReportError::Build(e.to_string()))?;
+    let report = synthesizer.synthesise(&interviews).await?;
     validate_project_report(&report, &interviews).map_err(|e| ReportError::Invalid(e.to_string()))?;
     let mut report = report;
     read.sort();

@@ -2,7 +2,7 @@
 //! local runner, the store is wrapped as `serve` and `watch` wrap it, and the report in the
 //! bucket is read back.
 
-use interview_analysis::ProjectReport;
+use interview_analysis::{LocalSynthesizer, ProjectReport};
 use interview_core::config::Settings;
 use interview_core::domain::{project_report_key, InterviewId};
 use interview_core::s3_event::{created_notification, removed_notification};
@@ -79,7 +79,7 @@ async fn a_rebuild_follows_the_ready_interviews_and_skips_when_nothing_changed()
     f.orchestrator.wait_idle().await;
 
     assert!(matches!(
-        rebuild(p, "acme", None).await.unwrap(),
+        rebuild(p, "acme", &LocalSynthesizer::default()).await.unwrap(),
         Rebuilt::Built { interviews: 2, .. }
     ));
     let report = stored(p, "acme").await.expect("stored");
@@ -91,20 +91,32 @@ async fn a_rebuild_follows_the_ready_interviews_and_skips_when_nothing_changed()
         expected
     );
     assert!(p.blobs.head(&project_report_key("acme")).await.unwrap().is_some());
-    assert_eq!(rebuild(p, "acme", None).await.unwrap(), Rebuilt::AlreadyCurrent);
+    assert_eq!(
+        rebuild(p, "acme", &LocalSynthesizer::default()).await.unwrap(),
+        Rebuilt::AlreadyCurrent
+    );
 
     remove(p, "uploads/acme/platform.srt", "04").await;
     assert!(matches!(
-        rebuild(p, "acme", None).await.unwrap(),
+        rebuild(p, "acme", &LocalSynthesizer::default()).await.unwrap(),
         Rebuilt::Built { interviews: 1, .. }
     ));
     assert_eq!(stored(p, "acme").await.unwrap().interview_ids, vec![bakery.to_string()]);
 
     remove(p, "uploads/acme/bakery.vtt", "05").await;
-    assert_eq!(rebuild(p, "acme", None).await.unwrap(), Rebuilt::Removed);
+    assert_eq!(
+        rebuild(p, "acme", &LocalSynthesizer::default()).await.unwrap(),
+        Rebuilt::Removed
+    );
     assert!(stored(p, "acme").await.is_none());
-    assert_eq!(rebuild(p, "acme", None).await.unwrap(), Rebuilt::Nothing);
-    assert_eq!(rebuild(p, "nobody", None).await.unwrap(), Rebuilt::Nothing);
+    assert_eq!(
+        rebuild(p, "acme", &LocalSynthesizer::default()).await.unwrap(),
+        Rebuilt::Nothing
+    );
+    assert_eq!(
+        rebuild(p, "nobody", &LocalSynthesizer::default()).await.unwrap(),
+        Rebuilt::Nothing
+    );
 }
 
 #[tokio::test]
@@ -113,7 +125,7 @@ async fn a_burst_of_interviews_is_reported_by_a_few_rebuilds_in_process() {
     let f = fixture(|plain| {
         let c = Coalescer::spawn(
             plain,
-            None,
+            Arc::new(LocalSynthesizer::default()),
             CoalescerSettings {
                 settle: Duration::from_millis(300),
                 max_wait: Duration::from_secs(30),
@@ -172,15 +184,141 @@ async fn the_report_function_rebuilds_the_project_its_event_names() {
     let sample = include_str!("../../../events/report-status-changed.json");
     let event: aws_lambda_events::event::eventbridge::EventBridgeEvent<interview_reports::lambda::ProjectChanged> =
         serde_json::from_str(sample).unwrap();
-    let first = interview_reports::lambda::handle(p, None, event.clone()).await.unwrap();
+    let first = interview_reports::lambda::handle(p, &LocalSynthesizer::default(), event.clone())
+        .await
+        .unwrap();
     assert_eq!(
         (first.project.as_deref(), first.outcome, first.interviews),
         (Some("demo"), "built", Some(1))
     );
-    let again = interview_reports::lambda::handle(p, None, event.clone()).await.unwrap();
+    let again = interview_reports::lambda::handle(p, &LocalSynthesizer::default(), event.clone())
+        .await
+        .unwrap();
     assert_eq!(again.outcome, "already_current", "a repeated event costs one listing");
     let mut outside = event;
     outside.detail.project = None;
-    let ignored = interview_reports::lambda::handle(p, None, outside).await.unwrap();
+    let ignored = interview_reports::lambda::handle(p, &LocalSynthesizer::default(), outside)
+        .await
+        .unwrap();
     assert_eq!(ignored.outcome, "ignored");
+}
+
+mod bedrock {
+    //! Rebuilds with the Bedrock synthesiser against a mocked Converse API: the model's grouping
+    //! is stored as the report; a throttled model leaves the stored report and asks for a retry.
+
+    use super::*;
+    use aws_sdk_bedrockruntime::operation::converse::{ConverseInput, ConverseOutput};
+    use aws_sdk_bedrockruntime::types::{
+        ContentBlock, ConversationRole, ConverseOutput as Reply, Message, StopReason, TokenUsage, ToolUseBlock,
+    };
+    use aws_sdk_bedrockruntime::Client;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+    use interview_analysis::bedrock::json_to_document;
+    use interview_analysis::{BedrockAnalyzer, BedrockOptions, TextSource};
+
+    fn options() -> BedrockOptions {
+        BedrockOptions {
+            model_id: "anthropic.claude-3-5-haiku-20241022-v1:0".into(),
+            region: Some("eu-west-1".into()),
+            chunk_tokens: 12_000,
+            overlap_segments: 3,
+            max_output_tokens: 4096,
+            price_input_per_1k: 0.0008,
+            price_output_per_1k: 0.004,
+        }
+    }
+
+    /// A model that calls the first piece of evidence of every interview it is shown one theme.
+    fn first_of_each(req: &ConverseInput) -> ConverseOutput {
+        let prompt = req.messages()[0].content()[0].as_text().unwrap();
+        let mut ids: Vec<&str> = Vec::new();
+        for line in prompt.lines() {
+            let Some((id, _)) = line.split_once(" | ") else {
+                continue;
+            };
+            let Some((interview, _)) = id.split_once('/') else {
+                continue;
+            };
+            if id.starts_with("iv-") && !ids.iter().any(|i| i.starts_with(&format!("{interview}/"))) {
+                ids.push(id);
+            }
+        }
+        let input = serde_json::json!({"themes": [{"title": "Where the week goes", "evidence_ids": ids}]});
+        let call = ToolUseBlock::builder()
+            .tool_use_id("t1")
+            .name("record_project_themes")
+            .input(json_to_document(&input))
+            .build()
+            .unwrap();
+        ConverseOutput::builder()
+            .output(Reply::Message(
+                Message::builder()
+                    .role(ConversationRole::Assistant)
+                    .content(ContentBlock::ToolUse(call))
+                    .build()
+                    .unwrap(),
+            ))
+            .stop_reason(StopReason::ToolUse)
+            .usage(
+                TokenUsage::builder()
+                    .input_tokens(900)
+                    .output_tokens(60)
+                    .total_tokens(960)
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_models_grouping_is_stored_and_a_throttled_model_keeps_the_old_report() {
+        let f = fixture(|_| None);
+        let p = &f.pipeline;
+        drop_in(p, "uploads/acme/bakery.vtt", BAKERY, "01").await;
+        drop_in(p, "uploads/acme/platform.srt", PLATFORM, "02").await;
+        f.orchestrator.wait_idle().await;
+
+        let rule = mock!(Client::converse).then_compute_output(first_of_each);
+        let client = mock_client!(aws_sdk_bedrockruntime, RuleMode::MatchAny, [&rule]);
+        let model = BedrockAnalyzer::with_client(client, options());
+        assert_eq!(
+            rebuild(p, "acme", &model).await.unwrap(),
+            Rebuilt::Built {
+                interviews: 2,
+                themes: 1
+            }
+        );
+        assert_eq!(rule.num_calls(), 1);
+        let report = stored(p, "acme").await.expect("stored");
+        assert_eq!(report.analyzer, format!("bedrock-project/1:{}", options().model_id));
+        assert_eq!(report.themes[0].title, "Where the week goes");
+        assert_eq!(report.themes[0].participants.len(), 2);
+        assert_eq!(report.text_sources.map(|t| t.themes), Some(TextSource::Model));
+        assert_eq!(report.usage.map(|u| u.requests), Some(1));
+        assert_eq!(rebuild(p, "acme", &model).await.unwrap(), Rebuilt::AlreadyCurrent);
+
+        drop_in(p, "uploads/acme/support.txt", SUPPORT, "03").await;
+        f.orchestrator.wait_idle().await;
+        let throttled = mock!(Client::converse)
+            .sequence()
+            .http_status(
+                429,
+                Some(r#"{"__type":"ThrottlingException","message":"slow down"}"#.into()),
+            )
+            .repeatedly()
+            .build();
+        let client = mock_client!(aws_sdk_bedrockruntime, RuleMode::MatchAny, [&throttled]);
+        let err = rebuild(p, "acme", &BedrockAnalyzer::with_client(client, options()))
+            .await
+            .unwrap_err();
+        assert!(err.is_transient(), "{err}");
+        assert!(err.to_string().contains("ThrottlingException"), "{err}");
+        assert_eq!(
+            stored(p, "acme").await.unwrap().interview_ids.len(),
+            2,
+            "the stored report stays until a rebuild succeeds"
+        );
+    }
 }
