@@ -312,6 +312,10 @@ impl ItemStore for CostStore {
     async fn page(&self, query: &PageQuery) -> Result<Page, StoreError> {
         self.inner.page(query).await
     }
+
+    async fn projects(&self) -> Result<Option<Vec<String>>, StoreError> {
+        self.inner.projects().await
+    }
 }
 
 /// Records executions instead of starting them (the bench runs them itself, to see each

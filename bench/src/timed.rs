@@ -159,6 +159,10 @@ impl ItemStore for TimedStore {
     async fn page(&self, query: &PageQuery) -> Result<Page, StoreError> {
         self.timers.store.time(self.inner.page(query)).await
     }
+
+    async fn projects(&self) -> Result<Option<Vec<String>>, StoreError> {
+        self.inner.projects().await
+    }
 }
 
 /// A timed [`BlobStore`] that also measures transcript conversion (see [`Timers::transcript`]).

@@ -535,6 +535,10 @@ impl ItemStore for FaultyStore {
         });
         apply(fault, store_error, self.inner.page(query)).await
     }
+
+    async fn projects(&self) -> Result<Option<Vec<String>>, StoreError> {
+        self.inner.projects().await
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -240,9 +240,10 @@ pub struct DeleteView {
 pub struct ProjectsView {
     /// Body format.
     pub schema_version: u32,
-    /// Whether the caller sees every project (then `projects` lists only those named in its groups).
+    /// Whether the caller sees every project (then `projects` lists those the store can name
+    /// cheaply: every project with interviews on `serve`, none on DynamoDB).
     pub all_projects: bool,
-    /// The projects the caller's token names.
+    /// The projects the caller's token names, or for a caller who sees all, as above.
     pub projects: Vec<String>,
 }
 

@@ -56,7 +56,18 @@ pub trait ItemStore: Send + Sync {
     /// One page of the query's projects, newest `updated_at` first, read through the store's
     /// project index (see [`crate::listing`]): its cost follows the page, not the table.
     async fn page(&self, query: &PageQuery) -> Result<Page, StoreError>;
+
+    /// The projects with interviews that are not deleted (at most [`MAX_LISTED_PROJECTS`],
+    /// sorted), when the store can tell without reading every item: the embedded store can;
+    /// DynamoDB would need a table scan, so it answers `None` and callers fall back to the
+    /// projects a caller's groups name. A wrapper must forward this.
+    async fn projects(&self) -> Result<Option<Vec<String>>, StoreError> {
+        Ok(None)
+    }
 }
+
+/// The most projects [`ItemStore::projects`] lists.
+pub const MAX_LISTED_PROJECTS: usize = 1000;
 
 /// Size and type of a stored object.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -294,6 +294,10 @@ impl ItemStore for SqliteStore {
     async fn page(&self, query: &PageQuery) -> Result<Page, StoreError> {
         crate::sqlite_listing::page(self, query).await
     }
+
+    async fn projects(&self) -> Result<Option<Vec<String>>, StoreError> {
+        crate::sqlite_listing::projects(self).await.map(Some)
+    }
 }
 
 impl SqliteStore {

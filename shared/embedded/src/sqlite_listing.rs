@@ -208,3 +208,24 @@ mod tests {
         );
     }
 }
+
+/// The projects with interviews that are not deleted, sorted, read from the project index.
+pub(crate) async fn projects(store: &SqliteStore) -> Result<Vec<String>, StoreError> {
+    store
+        .with_conn(|conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT DISTINCT project FROM interviews INDEXED BY by_project \
+                     WHERE project IS NOT NULL AND status != ?1 ORDER BY project LIMIT ?2",
+                )
+                .map_err(other)?;
+            let rows = stmt
+                .query_map(
+                    rusqlite::params![Status::Deleted.to_string(), crate::ports::MAX_LISTED_PROJECTS as i64],
+                    |r| r.get::<_, String>(0),
+                )
+                .map_err(other)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(other)
+        })
+        .await
+}

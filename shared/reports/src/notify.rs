@@ -64,4 +64,8 @@ impl ItemStore for ChangeNotifyingStore {
     async fn page(&self, query: &PageQuery) -> Result<Page, StoreError> {
         self.inner.page(query).await
     }
+
+    async fn projects(&self) -> Result<Option<Vec<String>>, StoreError> {
+        self.inner.projects().await
+    }
 }

@@ -108,4 +108,8 @@ impl ItemStore for MeteredStore {
             .fetch_add(page.items.len() as u64, Ordering::Relaxed);
         Ok(page)
     }
+
+    async fn projects(&self) -> Result<Option<Vec<String>>, StoreError> {
+        self.inner.projects().await
+    }
 }

@@ -68,6 +68,7 @@ pub async fn run_all(store: &dyn ItemStore) -> Vec<&'static str> {
     case!(update_helper_fences_superseded_runs);
     case!(pages_follow_cursors_newest_first_within_the_projects_asked);
     case!(page_filters_apply_before_the_cursor_moves_on);
+    case!(projects_name_those_with_interviews_when_the_store_can);
     passed
 }
 
@@ -498,4 +499,44 @@ async fn page_filters_apply_before_the_cursor_moves_on(store: &dyn ItemStore) {
         ..base.clone()
     };
     assert_eq!(listed(recent).await, newest_first(&[3, 4, 5]));
+}
+
+/// A store that can list projects names each project with an interview that is not deleted,
+/// once, sorted; a store that cannot (DynamoDB, without a scan) says so with `None`.
+async fn projects_name_those_with_interviews_when_the_store_can(store: &dyn ItemStore) {
+    let live = unique_project("listed");
+    let gone = unique_project("gone");
+    for tag in ["a", "b"] {
+        store.create(&project_item(&live, tag, 1)).await.unwrap();
+    }
+    let gone_items: Vec<Interview> = ["c", "d"].iter().map(|tag| project_item(&gone, tag, 2)).collect();
+    for item in &gone_items {
+        store.create(item).await.unwrap();
+    }
+    let Some(projects) = store.projects().await.unwrap() else {
+        return;
+    };
+    for item in &gone_items {
+        let mut next = bumped(item);
+        next.status = Status::Deleted;
+        store.replace(&next, &expected(item)).await.unwrap();
+    }
+    let after = store
+        .projects()
+        .await
+        .unwrap()
+        .expect("the store listed projects a moment ago");
+    assert!(projects.contains(&live) && projects.contains(&gone), "{projects:?}");
+    assert_eq!(
+        after.iter().filter(|p| **p == live).count(),
+        1,
+        "each project once: {after:?}"
+    );
+    assert!(
+        !after.contains(&gone),
+        "a project whose interviews are all deleted is not listed: {after:?}"
+    );
+    let mut sorted = after.clone();
+    sorted.sort();
+    assert_eq!(after, sorted, "sorted");
 }
