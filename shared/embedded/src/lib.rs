@@ -8,6 +8,7 @@
 pub mod executions;
 pub mod fs;
 pub mod local;
+mod outbox;
 pub mod private;
 pub mod sqlite;
 mod sqlite_listing;
