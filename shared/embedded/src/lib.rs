@@ -14,6 +14,7 @@ pub mod sqlite;
 mod sqlite_listing;
 pub mod tasks;
 pub mod uploads;
+pub mod webhook;
 
 use interview_asl as asl;
 use interview_core::{domain, error, listing, ports, services};
