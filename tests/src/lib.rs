@@ -7,6 +7,7 @@
 //! loopback port and stopped when the test binary exits.
 #![warn(missing_docs)]
 
+pub mod events_check;
 pub mod faults;
 pub mod invariants;
 pub mod invoke;

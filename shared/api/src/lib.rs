@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod events;
 mod interviews;
 mod overview;
 pub mod problem;

@@ -88,7 +88,7 @@ impl Delivery {
         policy: RetryPolicy,
     ) -> Result<Self, DeliveryError> {
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
+            .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
             .map_err(|e| DeliveryError::Unreachable(format!("no TLS root certificates: {e}")))?
             .https_or_http()
             .enable_http1()
