@@ -2,6 +2,7 @@
 
 mod backend;
 mod drop;
+mod events;
 mod local_runs;
 mod ops;
 mod render;
@@ -156,23 +157,30 @@ async fn run(cli: Cli) -> Result<()> {
     }
     match cli.command {
         Command::Process { files, project } => {
+            let webhook = events::start_webhook(&settings)?;
+            let outbox = events::outbox(&settings)?;
             let (pipeline, orchestrator) = backend::embedded(settings)?;
             let ok = drop::process(&pipeline, &orchestrator, &files, &project).await?;
+            events::finish(webhook, outbox.as_ref()).await;
             if !ok {
                 std::process::exit(1);
             }
             Ok(())
         }
         Command::Watch { dir, interval, once } => {
+            let webhook = events::start_webhook(&settings)?;
+            let outbox = events::outbox(&settings)?;
             let (pipeline, orchestrator) = backend::embedded(settings)?;
-            drop::watch(
+            let watched = drop::watch(
                 &pipeline,
                 &orchestrator,
                 &dir,
                 std::time::Duration::from_secs_f64(interval.max(0.05)),
                 once,
             )
-            .await
+            .await;
+            events::finish(webhook, outbox.as_ref()).await;
+            watched
         }
         Command::Show { id } => {
             let (services, _) = backend::pipeline(settings).await?;
