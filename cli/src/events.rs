@@ -47,14 +47,19 @@ pub async fn finish(delivery: Option<Delivery>, outbox: &dyn EventOutbox) {
 /// Scheme, host and port only: a webhook URL's path or query may hold a token.
 fn origin(url: &str) -> &str {
     let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    url[after_scheme..].find('/').map_or(url, |end| &url[..after_scheme + end])
+    url[after_scheme..]
+        .find('/')
+        .map_or(url, |end| &url[..after_scheme + end])
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn the_printed_origin_leaves_out_path_and_query() {
-        assert_eq!(super::origin("https://hooks.example:8443/t/SECRET?k=1"), "https://hooks.example:8443");
+        assert_eq!(
+            super::origin("https://hooks.example:8443/t/SECRET?k=1"),
+            "https://hooks.example:8443"
+        );
         assert_eq!(super::origin("http://127.0.0.1:9"), "http://127.0.0.1:9");
     }
 }

@@ -24,7 +24,10 @@ pub fn check_events(stored: &[Interview], delivered: &[InterviewStatusChanged], 
             });
         }
         if changes_status(before, item) {
-            expected.entry(id.clone()).or_default().push(InterviewStatusChanged::of(item));
+            expected
+                .entry(id.clone())
+                .or_default()
+                .push(InterviewStatusChanged::of(item));
         }
         previous.insert(id, item.clone());
     }
@@ -51,7 +54,9 @@ pub fn check_events(stored: &[Interview], delivered: &[InterviewStatusChanged], 
             )
         }) {
             for (w, h) in want.iter().zip(have) {
-                report.expect(w == h, || format!("{id} v{}: event {h:?} does not describe {w:?}", w.version));
+                report.expect(w == h, || {
+                    format!("{id} v{}: event {h:?} does not describe {w:?}", w.version)
+                });
             }
         }
         checked += have.len();
@@ -96,7 +101,10 @@ mod tests {
         let ev = |i: &Interview| InterviewStatusChanged::of(i);
 
         let mut clean = Report::new();
-        assert_eq!(check_events(&stored, &[ev(&v1), ev(&v2), ev(&v2), ev(&v4)], &mut clean), 3);
+        assert_eq!(
+            check_events(&stored, &[ev(&v1), ev(&v2), ev(&v2), ev(&v4)], &mut clean),
+            3
+        );
         assert!(clean.is_clean());
 
         for delivered in [

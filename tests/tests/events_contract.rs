@@ -13,7 +13,12 @@ fn read(path: &str) -> Value {
 }
 
 fn strings(value: &Value) -> Vec<String> {
-    let mut out: Vec<String> = value.as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    let mut out: Vec<String> = value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
     out.sort();
     out
 }
@@ -22,7 +27,10 @@ fn strings(value: &Value) -> Vec<String> {
 fn the_frozen_v1_event_reads_and_writes_back_unchanged() {
     let frozen = read("tests/fixtures/compat/events/interview-status-changed.v1.json");
     let event: InterviewStatusChanged = serde_json::from_value(frozen.clone()).unwrap();
-    assert_eq!((event.status, event.step, event.version), (Status::Error, Step::Extract, 9));
+    assert_eq!(
+        (event.status, event.step, event.version),
+        (Status::Error, Step::Extract, 9)
+    );
     assert_eq!(event.error.as_ref().unwrap().kind, ErrorKind::Provider);
     assert_eq!(serde_json::to_value(&event).unwrap(), frozen);
 }

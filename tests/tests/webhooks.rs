@@ -37,7 +37,10 @@ impl Drop for Receiver {
 
 fn start_receiver(dir: &Path, failures: u32) -> Receiver {
     let python = Path::new(ROOT).join(".venv-webhooks/bin/python");
-    assert!(python.exists(), "run ./scripts/webhooks.sh setup first (the reference library's venv)");
+    assert!(
+        python.exists(),
+        "run ./scripts/webhooks.sh setup first (the reference library's venv)"
+    );
     let port_file = dir.join("port");
     let out = dir.join("received.jsonl");
     let child = Command::new(python)
@@ -76,7 +79,9 @@ async fn a_receiver_that_fails_three_times_still_gets_every_event_in_order_and_v
         ("INTERVIEWS_WEBHOOK_URL".to_string(), receiver.url.clone()),
         ("INTERVIEWS_WEBHOOK_SECRET".to_string(), SECRET.to_string()),
     ];
-    let webhook = WebhookSettings::from_vars(&vars.into_iter().collect()).unwrap().unwrap();
+    let webhook = WebhookSettings::from_vars(&vars.into_iter().collect())
+        .unwrap()
+        .unwrap();
     let policy = RetryPolicy {
         first_backoff: Duration::from_millis(50),
         idle_poll: Duration::from_millis(20),
@@ -97,18 +102,31 @@ async fn a_receiver_that_fails_three_times_still_gets_every_event_in_order_and_v
     }
     orchestrator.wait_idle().await;
     let last = outbox.last_seq().await.unwrap();
-    assert!(delivery.flush(last, Duration::from_secs(60)).await, "every event delivered within a minute");
+    assert!(
+        delivery.flush(last, Duration::from_secs(60)).await,
+        "every event delivered within a minute"
+    );
     // One more interview once the receiver is healthy and the queue empty: its events' delays
     // are the steady-state write-to-request delay.
     let later = "uploads/acme/later.vtt";
-    let meta = pipeline.blobs.put(later, sample.clone().into(), "text/vtt").await.unwrap();
-    deliver_notification(&pipeline, created_notification(pipeline.blobs.bucket(), later, &meta.etag, meta.size, "0002"))
+    let meta = pipeline
+        .blobs
+        .put(later, sample.clone().into(), "text/vtt")
         .await
         .unwrap();
+    deliver_notification(
+        &pipeline,
+        created_notification(pipeline.blobs.bucket(), later, &meta.etag, meta.size, "0002"),
+    )
+    .await
+    .unwrap();
     orchestrator.wait_idle().await;
     let written = outbox.after(0, 10_000).await.unwrap();
     let last = written.last().expect("events were written").seq;
-    assert!(delivery.flush(last, Duration::from_secs(60)).await, "every event delivered within a minute");
+    assert!(
+        delivery.flush(last, Duration::from_secs(60)).await,
+        "every event delivered within a minute"
+    );
     delivery.stop().await;
 
     let records: Vec<serde_json::Value> = std::fs::read_to_string(&receiver.out)
@@ -140,7 +158,9 @@ async fn a_receiver_that_fails_three_times_still_gets_every_event_in_order_and_v
     let ready = &want[0].id;
     let per_interview = want.iter().filter(|e| &e.id == ready).count();
     let transcript_line = "A spreadsheet and a group chat";
-    assert!(!std::fs::read_to_string(&receiver.out).unwrap().contains(transcript_line));
+    assert!(!std::fs::read_to_string(&receiver.out)
+        .unwrap()
+        .contains(transcript_line));
     let steady = &mut delays_ms[..];
     assert_eq!(steady.len(), per_interview);
     steady.sort_by(f64::total_cmp);

@@ -59,7 +59,9 @@ async fn events(State(state): State<EventsState>, request: Request) -> Result<Re
                 .to_str()
                 .ok()
                 .and_then(|v| v.trim().parse::<u64>().ok())
-                .ok_or_else(|| Problem::bad_field("Last-Event-ID", "`Last-Event-ID` must be an event id sent earlier"))?,
+                .ok_or_else(|| {
+                    Problem::bad_field("Last-Event-ID", "`Last-Event-ID` must be an event id sent earlier")
+                })?,
         ),
         None => None,
     };
@@ -112,7 +114,11 @@ impl Feed {
             if !visible {
                 continue;
             }
-            match Event::default().id(entry.seq.to_string()).event(EVENT_TYPE).json_data(&entry.event) {
+            match Event::default()
+                .id(entry.seq.to_string())
+                .event(EVENT_TYPE)
+                .json_data(&entry.event)
+            {
                 Ok(event) => events.push(event),
                 Err(e) => tracing::warn!(seq = entry.seq, error = %e, "cannot encode an event"),
             }

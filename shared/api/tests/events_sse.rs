@@ -53,10 +53,17 @@ async fn read_events(body: Body, want: usize, quiet: Duration) -> Vec<(u64, Inte
         }
         while let Some(end) = text.find("\n\n") {
             let message: String = text.drain(..end + 2).collect();
-            let id = message.lines().find_map(|l| l.strip_prefix("id:")).map(|v| v.trim().parse().unwrap());
+            let id = message
+                .lines()
+                .find_map(|l| l.strip_prefix("id:"))
+                .map(|v| v.trim().parse().unwrap());
             let data = message.lines().find_map(|l| l.strip_prefix("data:")).map(str::trim);
             if let (Some(id), Some(data)) = (id, data) {
-                assert!(message.contains("event: interview.status_changed") || message.contains("event:interview.status_changed"), "{message}");
+                assert!(
+                    message.contains("event: interview.status_changed")
+                        || message.contains("event:interview.status_changed"),
+                    "{message}"
+                );
                 events.push((id, serde_json::from_str(data).unwrap()));
             }
         }
@@ -79,15 +86,28 @@ async fn the_stream_carries_the_callers_projects_in_order_and_resumes_after_last
         .build();
     let (pipeline, orchestrator) = local_pipeline(services, Arc::new(SystemClock)).unwrap();
     for key in ["uploads/acme/a.vtt", "uploads/beta/b.vtt", "uploads/acme/c.vtt"] {
-        let meta = pipeline.blobs.put(key, SAMPLE_VTT.as_bytes().to_vec().into(), "text/vtt").await.unwrap();
+        let meta = pipeline
+            .blobs
+            .put(key, SAMPLE_VTT.as_bytes().to_vec().into(), "text/vtt")
+            .await
+            .unwrap();
         let event = created_notification(pipeline.blobs.bucket(), key, &meta.etag, meta.size, "0001");
         deliver_notification(&pipeline, event).await.unwrap();
     }
     orchestrator.wait_idle().await;
     let outbox: Arc<dyn EventOutbox> = local.store.clone();
     let all = outbox.after(0, 1000).await.unwrap();
-    let acme: Vec<_> = all.iter().filter(|e| e.event.project.as_deref() == Some("acme")).cloned().collect();
-    assert!(acme.len() >= 8 && acme.len() < all.len(), "{} of {}", acme.len(), all.len());
+    let acme: Vec<_> = all
+        .iter()
+        .filter(|e| e.event.project.as_deref() == Some("acme"))
+        .cloned()
+        .collect();
+    assert!(
+        acme.len() >= 8 && acme.len() < all.len(),
+        "{} of {}",
+        acme.len(),
+        all.len()
+    );
 
     let state = AppState {
         pipeline: pipeline.clone(),
@@ -120,7 +140,11 @@ async fn the_stream_carries_the_callers_projects_in_order_and_resumes_after_last
     let resume_after = acme[2].seq;
     let response = app
         .clone()
-        .oneshot(request("/v1/events?project=acme", Some("[project-acme]"), Some(resume_after)))
+        .oneshot(request(
+            "/v1/events?project=acme",
+            Some("[project-acme]"),
+            Some(resume_after),
+        ))
         .await
         .unwrap();
     let got = read_events(response.into_body(), acme.len() - 3, Duration::from_millis(800)).await;
@@ -134,10 +158,17 @@ async fn the_stream_carries_the_callers_projects_in_order_and_resumes_after_last
         .await
         .unwrap();
     let key = "uploads/acme/d.vtt";
-    let meta = pipeline.blobs.put(key, SAMPLE_VTT.as_bytes().to_vec().into(), "text/vtt").await.unwrap();
-    deliver_notification(&pipeline, created_notification(pipeline.blobs.bucket(), key, &meta.etag, meta.size, "0002"))
+    let meta = pipeline
+        .blobs
+        .put(key, SAMPLE_VTT.as_bytes().to_vec().into(), "text/vtt")
         .await
         .unwrap();
+    deliver_notification(
+        &pipeline,
+        created_notification(pipeline.blobs.bucket(), key, &meta.etag, meta.size, "0002"),
+    )
+    .await
+    .unwrap();
     orchestrator.wait_idle().await;
     let got = read_events(response.into_body(), 100, Duration::from_millis(800)).await;
     assert!(!got.is_empty());

@@ -199,7 +199,10 @@ mod tests {
             let mut next = first.clone();
             change(&mut next);
             let event = InterviewStatusChanged::for_write(Some(&first), &next).expect("a change");
-            assert_eq!((event.status, event.step, event.progress), (next.status, next.step, next.progress));
+            assert_eq!(
+                (event.status, event.step, event.progress),
+                (next.status, next.step, next.progress)
+            );
         }
     }
 

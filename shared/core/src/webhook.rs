@@ -46,7 +46,10 @@ impl std::fmt::Debug for WebhookSecret {
 impl std::str::FromStr for WebhookSecret {
     type Err = WebhookConfigError;
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let encoded = text.trim().strip_prefix(SECRET_PREFIX).ok_or(WebhookConfigError::BadSecret)?;
+        let encoded = text
+            .trim()
+            .strip_prefix(SECRET_PREFIX)
+            .ok_or(WebhookConfigError::BadSecret)?;
         let key = STANDARD.decode(encoded).map_err(|_| WebhookConfigError::BadSecret)?;
         if !(24..=64).contains(&key.len()) {
             return Err(WebhookConfigError::BadSecret);
@@ -151,7 +154,10 @@ mod tests {
         assert_eq!(WebhookSettings::from_vars(&vars(&[])), Ok(None));
         assert!(matches!(
             WebhookSettings::from_vars(&vars(&[(URL_VAR, "http://x")])),
-            Err(WebhookConfigError::Incomplete { missing: SECRET_VAR, .. })
+            Err(WebhookConfigError::Incomplete {
+                missing: SECRET_VAR,
+                ..
+            })
         ));
         let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
         assert_eq!(

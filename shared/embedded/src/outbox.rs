@@ -76,7 +76,9 @@ impl SqliteStore {
         let rows = self
             .with_connection(move |conn| {
                 conn.prepare_cached(sql)?
-                    .query_map(params![to_i64(seq), to_i64(limit as u64)], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .query_map(params![to_i64(seq), to_i64(limit as u64)], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })?
                     .collect::<Result<Vec<(i64, String)>, _>>()
             })
             .await?;
@@ -87,8 +89,12 @@ impl SqliteStore {
 #[async_trait]
 impl EventOutbox for SqliteStore {
     async fn after(&self, seq: u64, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
-        self.select("SELECT seq, event FROM outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2", seq, limit)
-            .await
+        self.select(
+            "SELECT seq, event FROM outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            seq,
+            limit,
+        )
+        .await
     }
 
     async fn pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
@@ -104,7 +110,10 @@ impl EventOutbox for SqliteStore {
     async fn mark_delivered(&self, seq: u64) -> Result<(), StoreError> {
         let now = sortable_time(chrono::Utc::now());
         self.with_connection(move |conn| {
-            conn.execute("UPDATE outbox SET delivered_at = ?2 WHERE seq = ?1", params![to_i64(seq), now])
+            conn.execute(
+                "UPDATE outbox SET delivered_at = ?2 WHERE seq = ?1",
+                params![to_i64(seq), now],
+            )
         })
         .await
         .map(drop)
@@ -124,9 +133,11 @@ impl EventOutbox for SqliteStore {
     }
 
     async fn last_seq(&self) -> Result<u64, StoreError> {
-        self.with_connection(|conn| conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM outbox", [], |r| r.get::<_, i64>(0)))
-            .await
-            .map(|n| n as u64)
+        self.with_connection(|conn| {
+            conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM outbox", [], |r| r.get::<_, i64>(0))
+        })
+        .await
+        .map(|n| n as u64)
     }
 }
 
@@ -135,9 +146,13 @@ impl SqliteStore {
     pub async fn dead_letters(&self) -> Result<Vec<(OutboxEntry, String)>, StoreError> {
         let rows = self
             .with_connection(|conn| {
-                conn.prepare("SELECT seq, event, COALESCE(dead_reason, '') FROM outbox WHERE dead_at IS NOT NULL ORDER BY seq")?
-                    .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?
-                    .collect::<Result<Vec<_>, _>>()
+                conn.prepare(
+                    "SELECT seq, event, COALESCE(dead_reason, '') FROM outbox WHERE dead_at IS NOT NULL ORDER BY seq",
+                )?
+                .query_map([], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()
             })
             .await?;
         let reasons: Vec<String> = rows.iter().map(|r| r.2.clone()).collect();
@@ -200,7 +215,10 @@ mod tests {
         assert!(store.replace(&stale, &wrong).await.is_err());
         let pending = store.pending(10).await.unwrap();
         assert_eq!(pending.len(), 1, "only the create");
-        store.mark_dead(pending[0].seq, "HTTP 500 after 8 attempts").await.unwrap();
+        store
+            .mark_dead(pending[0].seq, "HTTP 500 after 8 attempts")
+            .await
+            .unwrap();
         assert!(store.pending(10).await.unwrap().is_empty());
         assert_eq!(store.dead_letters().await.unwrap()[0].1, "HTTP 500 after 8 attempts");
         assert_eq!(store.after(0, 10).await.unwrap().len(), 1, "the feed keeps it");

@@ -186,7 +186,9 @@ impl ItemStore for SqliteStore {
         let row = row_of(item)?;
         let item = item.clone();
         self.with_conn(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(other)?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(other)?;
             let inserted = tx
                 .execute(
                     "INSERT INTO interviews (id, version, run_id, status, updated_at, live_shard, item, project)

@@ -22,12 +22,15 @@ pub enum Function {
     Sweeper,
     /// The HTTP API (API Gateway HTTP API, through `lambda_http`); not a state machine task.
     Api,
+    /// The table's change stream becomes `Interview Status Changed` events (EventBridge Pipes
+    /// enrichment); not a state machine task.
+    Events,
 }
 
 impl Function {
     /// Every function the product deploys. The infra consistency test checks this list against
     /// `functions/`, the SAM template and the ASL.
-    pub const ALL: [Function; 7] = [
+    pub const ALL: [Function; 8] = [
         Function::Ingest,
         Function::Transcribe,
         Function::Extract,
@@ -35,6 +38,7 @@ impl Function {
         Function::MarkFailed,
         Function::Sweeper,
         Function::Api,
+        Function::Events,
     ];
 
     /// The crate directory under `functions/`, the binary name, and the worker recorded on items.
@@ -47,6 +51,7 @@ impl Function {
             Function::MarkFailed => "mark-failed",
             Function::Sweeper => "sweeper",
             Function::Api => "api",
+            Function::Events => "events",
         }
     }
 
@@ -60,6 +65,7 @@ impl Function {
             Function::MarkFailed => "MarkFailedFunction",
             Function::Sweeper => "SweeperFunction",
             Function::Api => "ApiFunction",
+            Function::Events => "EventsFunction",
         }
     }
 
@@ -70,7 +76,7 @@ impl Function {
             Function::Extract => Some(TaskFunction::Extract),
             Function::Analyze => Some(TaskFunction::Analyze),
             Function::MarkFailed => Some(TaskFunction::MarkFailed),
-            Function::Ingest | Function::Sweeper | Function::Api => None,
+            Function::Ingest | Function::Sweeper | Function::Api | Function::Events => None,
         }
     }
 
