@@ -1285,15 +1285,27 @@ impl Env {
         self.check_events(report).await;
     }
 
-    /// The events invariant ([`crate::events_check`]) over the outbox, on the embedded backend.
+    /// The events invariant ([`crate::events_check`]): over the outbox on the embedded backend,
+    /// over the table's stream passed through the events function's code on moto.
     pub async fn check_events(&self, report: &mut Report) {
-        let Some(sqlite) = &self.sqlite else { return };
-        match EventOutbox::after(sqlite, 0, usize::MAX).await {
-            Ok(entries) => {
-                let events: Vec<_> = entries.into_iter().map(|e| e.event).collect();
+        let events = match (&self.sqlite, &self.services.settings.backend) {
+            (Some(sqlite), _) => EventOutbox::after(sqlite, 0, usize::MAX)
+                .await
+                .map(|entries| entries.into_iter().map(|e| e.event).collect())
+                .map_err(|e| format!("the outbox cannot be read: {e}")),
+            (None, BackendSettings::Aws { table, .. }) => {
+                crate::moto_stream::records(table).await.and_then(|records| {
+                    interview_handlers::stream_events::handle(records)
+                        .map_err(|e| format!("the events function failed on the stream: {e}"))
+                })
+            }
+            (None, BackendSettings::Embedded { .. }) => Err("an embedded Env without its SQLite store".into()),
+        };
+        match events {
+            Ok(events) => {
                 crate::events_check::check_events(&self.store.stored(), &events, report);
             }
-            Err(e) => report.fail(format!("the outbox cannot be read: {e}")),
+            Err(e) => report.fail(e),
         }
     }
 }

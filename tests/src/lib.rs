@@ -12,6 +12,7 @@ pub mod faults;
 pub mod invariants;
 pub mod invoke;
 pub mod lambda_router;
+pub mod moto_stream;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_s3::config::Credentials;
