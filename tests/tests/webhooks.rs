@@ -43,19 +43,21 @@ fn start_receiver(dir: &Path, failures: u32) -> Receiver {
     );
     let port_file = dir.join("port");
     let out = dir.join("received.jsonl");
-    let child = Command::new(python)
-        .arg(Path::new(ROOT).join("tests/webhooks/receiver.py"))
-        .args([port_file.as_os_str(), out.as_os_str()])
-        .args([SECRET, &failures.to_string()])
-        .spawn()
-        .expect("the receiver starts");
+    // Owned by a `Receiver` from the start, so a failed start still stops the process.
+    let mut receiver = Receiver {
+        child: Command::new(python)
+            .arg(Path::new(ROOT).join("tests/webhooks/receiver.py"))
+            .args([port_file.as_os_str(), out.as_os_str()])
+            .args([SECRET, &failures.to_string()])
+            .spawn()
+            .expect("the receiver starts"),
+        url: String::new(),
+        out,
+    };
     for _ in 0..200 {
         if let Ok(port) = std::fs::read_to_string(&port_file) {
-            return Receiver {
-                child,
-                url: format!("http://127.0.0.1:{}/hooks/interviews", port.trim()),
-                out,
-            };
+            receiver.url = format!("http://127.0.0.1:{}/hooks/interviews", port.trim());
+            return receiver;
         }
         std::thread::sleep(Duration::from_millis(25));
     }
