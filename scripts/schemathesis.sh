@@ -52,6 +52,8 @@ run() {
     url="$(printf '%s' "$ticket" | python3 -c 'import json,sys; print(json.load(sys.stdin)["url"])')"
     curl -fsS -X PUT -H 'Content-Type: text/vtt' --data-binary "@$sample" "$url" >/dev/null
 
+    # /v1/events is an endless stream (a 200 never ends), so schemathesis skips it; its
+    # statuses and access checks are tested in shared/api/tests/events_sse.rs.
     timeout 100 "$VENV/bin/st" run "$ROOT/docs/openapi.json" \
         --url "$base" \
         --header "Authorization: Bearer $token" \
@@ -61,6 +63,7 @@ run() {
         --max-time 60 \
         --request-timeout 10 \
         --generation-deterministic \
+        --exclude-path /v1/events \
         --workers 2
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test. On a fresh machine it first installs what the tests need (idempotent, so
 # later runs are quick): moto's server in .venv-moto, the infra linters in their own venvs
-# and node prefix, schemathesis in .venv-schemathesis. CI calls exactly this script (.ci/run).
+# and node prefix, schemathesis in .venv-schemathesis, the Standard Webhooks reference library in
+# .venv-webhooks. CI calls exactly this script (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +16,7 @@ step "installing test tools (moto server; speech engine build prerequisites; pin
 ./scripts/setup-embeddings.sh
 ./scripts/schemathesis.sh setup
 ./scripts/setup-browser.sh
+./scripts/webhooks.sh setup
 
 step "starting moto's server on 127.0.0.1"
 eval "$(./scripts/moto.sh start)"

@@ -76,6 +76,10 @@ pub struct Prices {
     pub transcribe: TranscribePrices,
     /// Amazon Bedrock on-demand.
     pub bedrock: BedrockPrices,
+    /// EventBridge custom events and Pipes (the status events).
+    pub eventbridge: crate::events_cost::EventBridgePrices,
+    /// DynamoDB Streams reads (the status events' source).
+    pub dynamodb_streams: crate::events_cost::StreamsPrices,
 }
 
 /// DynamoDB on-demand prices.
@@ -557,6 +561,9 @@ pub struct CostCase {
     pub invocations: Vec<Invocation>,
     /// Bedrock token estimate.
     pub tokens: TokenEstimate,
+    /// `Interview Status Changed` events the run produced (its outbox).
+    #[serde(default)]
+    pub events: u64,
 }
 
 /// One priced line.
@@ -577,7 +584,8 @@ pub async fn measure(kind: UploadKind, minutes: u32, job_ratio: f64) -> Result<C
     // Waits pass 1,000 times faster than real time: a 30 s poll takes 30 ms, and a task's
     // 900 s timeout still leaves it 0.9 s of real time.
     let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(1_000.0));
-    let sqlite: Arc<dyn ItemStore> = Arc::new(SqliteStore::open(&dir.path().join("items.sqlite"))?);
+    let outbox = Arc::new(SqliteStore::open(&dir.path().join("items.sqlite"))?);
+    let sqlite: Arc<dyn ItemStore> = outbox.clone();
     let metered_store = Arc::new(MeteredStore::new(sqlite));
     let store_counters = metered_store.counters.clone();
     let cost_store = Arc::new(CostStore::new(metered_store));
@@ -672,6 +680,7 @@ pub async fn measure(kind: UploadKind, minutes: u32, job_ratio: f64) -> Result<C
         s3,
         invocations,
         tokens: analyzer.estimate(),
+        events: interview_core::events::EventOutbox::last_seq(outbox.as_ref()).await?,
     })
 }
 
@@ -827,6 +836,7 @@ pub fn price(
         usage: "3 requests (S3's send, the event source's receive and delete)".into(),
         usd: 3.0 * prices.sqs.standard_requests_per_million / 1e6,
     });
+    aws.push(crate::events_cost::per_interview(case, prices, memory));
     let mut providers = Vec::new();
     if case.kind == UploadKind::Recording {
         let seconds = (f64::from(case.minutes) * 60.0).max(prices.transcribe.minimum_billed_seconds);

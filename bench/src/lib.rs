@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod cost;
+pub mod events_cost;
 pub mod formats;
 pub mod init;
 pub mod mem;

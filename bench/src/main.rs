@@ -557,6 +557,11 @@ fn section_cost(args: &Args) -> Result<serde_json::Value> {
         "\n  fixed: {} ${:.4}/month — {}",
         sweeper.service, sweeper.usd, sweeper.usage
     );
+    let idle_events = bench::events_cost::idle_monthly(&prices, &model);
+    println!(
+        "  fixed: {} ${:.4}/month — {}",
+        idle_events.service, idle_events.usd, idle_events.usage
+    );
     println!(
         "  assumptions: Lambda duration = time here × max(1, {:.0} MB / memory) + {:.0} ms per DynamoDB request + {:.0} ms per S3 request + bytes at {:.0} MB/s + {:.0} ms per Step Functions call; memory per function from infra/template.yaml {:?}",
         model.full_vcpu_mb, model.dynamodb_ms, model.s3_ms, model.s3_mb_per_s, model.sfn_ms, memory
@@ -569,7 +574,10 @@ fn section_cost(args: &Args) -> Result<serde_json::Value> {
         cost::PROMPT_OVERHEAD_TOKENS,
         cost::CHUNK_TOKENS
     );
-    Ok(json!({ "prices": prices, "model": model, "memory_mb": memory, "cases": priced, "sweeper": sweeper }))
+    Ok(
+        json!({ "prices": prices, "model": model, "memory_mb": memory, "cases": priced, "sweeper": sweeper,
+        "status_events_idle": idle_events }),
+    )
 }
 
 fn section_api(args: &Args) -> Result<serde_json::Value> {

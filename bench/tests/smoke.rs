@@ -68,6 +68,10 @@ async fn cost_counts_follow_the_state_machine() {
     let functions: Vec<&str> = t.invocations.iter().map(|i| i.function.as_str()).collect();
     assert_eq!(functions, ["ingest", "transcribe", "extract", "analyze"]);
     assert_eq!(t.dynamodb.writes, 7, "claim + begin/finish of three steps");
+    assert_eq!(
+        t.events, 5,
+        "queued, then transcribe, extract, analyze, ready: the status changes of the 7 writes"
+    );
     assert!(t.dynamodb.table_wru >= 7.0 && t.dynamodb.index_wru > 0.0 && t.dynamodb.rru >= 1.0);
     assert_eq!(t.s3.puts, 3, "transcript, evidence and analysis documents");
     assert!(t.tokens.input > 0 && t.tokens.output > 0);
@@ -78,7 +82,11 @@ async fn cost_counts_follow_the_state_machine() {
 
     for case in [&t, &r] {
         let (aws, providers, storage) = cost::price(case, &prices, &memory, &model);
-        assert_eq!(aws.len(), 5);
+        let services: Vec<&str> = aws.iter().map(|l| l.service.as_str()).collect();
+        assert_eq!(
+            services,
+            ["DynamoDB", "Step Functions", "Lambda", "S3", "SQS", "Status events"]
+        );
         for line in aws.iter().chain(&providers).chain(&storage) {
             assert!(line.usd.is_finite() && line.usd > 0.0, "{line:?}");
         }

@@ -2,6 +2,7 @@
 
 mod backend;
 mod drop;
+mod events;
 mod local_runs;
 mod ops;
 mod render;
@@ -156,14 +157,19 @@ async fn run(cli: Cli) -> Result<()> {
     }
     match cli.command {
         Command::Process { files, project } => {
+            let webhook = events::start_webhook(&settings)?;
+            let outbox = events::outbox(&settings)?;
             let (pipeline, orchestrator) = backend::embedded(settings)?;
             let ok = drop::process(&pipeline, &orchestrator, &files, &project).await?;
+            events::finish(webhook, outbox.as_ref()).await;
             if !ok {
                 std::process::exit(1);
             }
             Ok(())
         }
         Command::Watch { dir, interval, once } => {
+            let webhook = events::start_webhook(&settings)?;
+            let outbox = events::outbox(&settings)?;
             let (pipeline, orchestrator, reports) = backend::embedded_with_reports(settings)?;
             local_runs::catch_up_reports(&reports, &pipeline).await;
             let watched = drop::watch(
@@ -175,6 +181,7 @@ async fn run(cli: Cli) -> Result<()> {
             )
             .await;
             reports.finish().await;
+            events::finish(webhook, outbox.as_ref()).await;
             watched
         }
         Command::Show { id } => {

@@ -50,6 +50,8 @@ pub async fn serve(settings: Settings, listen: SocketAddr) -> Result<()> {
     tokio::fs::create_dir_all(&spool)
         .await
         .with_context(|| format!("cannot create {}", spool.display()))?;
+    let webhook = crate::events::start_webhook(&settings)?;
+    let outbox = crate::events::outbox(&settings)?;
     let (pipeline, orchestrator, reports) = backend::embedded_with_reports(settings)?;
     // The same promises as `watch`: a sweep now and every 5 minutes, and the interviews a
     // killed process left mid-way resumed.
@@ -64,11 +66,12 @@ pub async fn serve(settings: Settings, listen: SocketAddr) -> Result<()> {
     let address = listener.local_addr()?;
     let base = format!("http://{address}");
     let uploads = Arc::new(LocalUploads::new(pipeline.clone(), base.clone(), random_bytes::<32>()?));
-    let api = interview_api::router(AppState {
+    let state = AppState {
         pipeline,
         uploads: uploads.clone(),
         auth: Auth::Local(token.clone()),
-    });
+    };
+    let api = interview_api::router(state.clone()).merge(interview_api::events::router(state, outbox.clone()));
     let local = Router::new()
         .route(&format!("{UPLOAD_PATH}{{key}}"), put(local_upload))
         .with_state(LocalState { uploads, spool });
@@ -88,6 +91,7 @@ pub async fn serve(settings: Settings, listen: SocketAddr) -> Result<()> {
     orchestrator.wait_idle().await;
     drop(runs);
     reports.finish().await;
+    crate::events::finish(webhook, outbox.as_ref()).await;
     Ok(())
 }
 

@@ -22,6 +22,7 @@ use interview_aws::dynamodb::DynamoStore;
 use interview_aws::s3::S3BlobStore;
 use interview_core::config::{Backend as BackendSettings, Settings};
 use interview_core::domain::{Interview, InterviewId, RunId, Status, Step};
+use interview_core::events::EventOutbox;
 use interview_core::listing::{Page, PageQuery};
 use interview_core::ports::{
     Analyzer, BlobMeta, BlobStore, Expected, ItemStore, ListQuery, Transcriber, TranscriptionRequest,
@@ -398,6 +399,7 @@ pub struct FaultyStore {
     /// The faults.
     pub script: Script<StoreCall>,
     journal: Mutex<Vec<Written>>,
+    stored: Mutex<Vec<Interview>>,
     refused: AtomicU64,
     activity: Arc<Activity>,
 }
@@ -409,6 +411,7 @@ impl FaultyStore {
             inner,
             script: Script::default(),
             journal: Mutex::new(Vec::new()),
+            stored: Mutex::new(Vec::new()),
             refused: AtomicU64::new(0),
             activity,
         }
@@ -417,6 +420,11 @@ impl FaultyStore {
     /// Every successful write so far.
     pub fn journal(&self) -> Vec<Written> {
         lock(&self.journal).clone()
+    }
+
+    /// Every item a successful write stored, in write order (the events' ground truth).
+    pub fn stored(&self) -> Vec<Interview> {
+        lock(&self.stored).clone()
     }
 
     /// Conditional writes the store refused (conflicts, fences, duplicates).
@@ -433,6 +441,9 @@ impl FaultyStore {
     }
 
     fn record(&self, item: &Interview, claim: bool, result: &Result<(), StoreError>) {
+        if result.is_ok() {
+            lock(&self.stored).push(item.clone());
+        }
         match result {
             Ok(()) => lock(&self.journal).push(Written {
                 seq: next_seq(),
@@ -1275,5 +1286,30 @@ impl Env {
             executions: Some(self.orchestrator.as_ref()),
         };
         invariants::check(&world, report).await;
+        self.check_events(report).await;
+    }
+
+    /// The events invariant ([`crate::events_check`]): over the outbox on the embedded backend,
+    /// over the table's stream passed through the events function's code on moto.
+    pub async fn check_events(&self, report: &mut Report) {
+        let events = match (&self.sqlite, &self.services.settings.backend) {
+            (Some(sqlite), _) => EventOutbox::after(sqlite, 0, usize::MAX)
+                .await
+                .map(|entries| entries.into_iter().map(|e| e.event).collect())
+                .map_err(|e| format!("the outbox cannot be read: {e}")),
+            (None, BackendSettings::Aws { table, .. }) => {
+                crate::moto_stream::records(table).await.and_then(|records| {
+                    interview_handlers::stream_events::handle(records)
+                        .map_err(|e| format!("the events function failed on the stream: {e}"))
+                })
+            }
+            (None, BackendSettings::Embedded { .. }) => Err("an embedded Env without its SQLite store".into()),
+        };
+        match events {
+            Ok(events) => {
+                crate::events_check::check_events(&self.store.stored(), &events, report);
+            }
+            Err(e) => report.fail(e),
+        }
     }
 }

@@ -7,10 +7,12 @@
 //! loopback port and stopped when the test binary exits.
 #![warn(missing_docs)]
 
+pub mod events_check;
 pub mod faults;
 pub mod invariants;
 pub mod invoke;
 pub mod lambda_router;
+pub mod moto_stream;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_s3::config::Credentials;

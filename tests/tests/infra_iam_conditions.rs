@@ -105,8 +105,8 @@ fn service_roles_trust_their_service_only_for_this_accounts_resources() {
     }
     assert_eq!(
         checked,
-        BTreeSet::from(["states".to_string(), "transcribe".to_string()]),
-        "the Step Functions role and Transcribe's data-access role are checked"
+        BTreeSet::from(["pipes".to_string(), "states".to_string(), "transcribe".to_string()]),
+        "the status events pipe's role, the Step Functions role and Transcribe's data-access role are checked"
     );
     assert_no_problems("service role trust policies", problems);
 }

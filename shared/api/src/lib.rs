@@ -9,6 +9,7 @@
 
 pub mod auth;
 mod dashboard;
+pub mod events;
 mod interviews;
 mod overview;
 pub mod problem;

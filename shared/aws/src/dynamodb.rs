@@ -39,7 +39,7 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, ConsumedCapacity, GlobalSecondaryIndex, KeySchemaElement,
     KeyType, Projection, ProjectionType, ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure,
-    ScalarAttributeType,
+    ScalarAttributeType, StreamSpecification, StreamViewType,
 };
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Utc};
@@ -544,8 +544,8 @@ impl ItemStore for DynamoStore {
 
 /// Creates the interview table as `infra/template.yaml` declares it (on-demand billing, partition
 /// key `id`, the sparse index [`LIVE_INDEX`] projecting every attribute, the project index
-/// [`PROJECT_INDEX`] projecting the list row) and waits until it is
-/// active. For tests and local setups; deployments get the table from the template.
+/// [`PROJECT_INDEX`] projecting the list row, the stream of both images the status events read)
+/// and waits until it is active. For tests and local setups; deployments get the table from the template.
 ///
 /// A table that already exists is left as it is and counts as success, so setup can be rerun.
 pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
@@ -593,6 +593,13 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         .key_schema(key("id", KeyType::Hash)?)
         .global_secondary_indexes(index)
         .global_secondary_indexes(by_project)
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewAndOldImages)
+                .build()
+                .map_err(|e| StoreError::Other(e.to_string()))?,
+        )
         .send()
         .await;
     match result {

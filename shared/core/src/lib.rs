@@ -11,12 +11,15 @@
 //! - [`services`]: the set of adapters one process works with, and the one way to build it.
 //! - [`listing`]: one page of a project's interviews; [`uploads`]: the way a file gets in.
 //! - [`config`]: settings from the environment; [`s3_event`]: S3 notifications decoded.
+//! - [`events`]: `Interview Status Changed` and the outbox port; [`webhook`]: where events
+//!   are posted and how they are signed.
 #![warn(missing_docs)]
 
 pub mod analysis;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod listing;
 pub mod ports;
 pub mod quote;
@@ -24,6 +27,7 @@ pub mod s3_event;
 pub mod services;
 pub mod telemetry;
 pub mod uploads;
+pub mod webhook;
 
 pub use error::{BlobError, OrchestratorError, ProviderError, StoreError, TaskError};
 pub use interview_asl::{Clock, ScaledClock, SystemClock};

@@ -8,11 +8,13 @@
 pub mod executions;
 pub mod fs;
 pub mod local;
+mod outbox;
 pub mod private;
 pub mod sqlite;
 mod sqlite_listing;
 pub mod tasks;
 pub mod uploads;
+pub mod webhook;
 
 use interview_asl as asl;
 use interview_core::{domain, error, listing, ports, services};

@@ -1,5 +1,7 @@
 //! The embedded item store: one SQLite file in the data dir, with the same conditional-write
-//! semantics as the DynamoDB table and the same sparse "live" index for the sweeper.
+//! semantics as the DynamoDB table and the same sparse "live" index for the sweeper. Every item
+//! write that changes status, step or progress adds its event to the outbox in the same
+//! transaction (`outbox.rs`).
 
 use crate::domain::{Interview, InterviewId, LIVE_SHARDS};
 use crate::error::StoreError;
@@ -95,6 +97,7 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(other)?;
         conn.execute_batch(SCHEMA).map_err(other)?;
         conn.execute_batch(crate::executions::SCHEMA).map_err(other)?;
+        conn.execute_batch(crate::outbox::SCHEMA).map_err(other)?;
         crate::sqlite_listing::migrate(&mut conn)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
@@ -181,8 +184,12 @@ impl ItemStore for SqliteStore {
 
     async fn create(&self, item: &Interview) -> Result<(), StoreError> {
         let row = row_of(item)?;
+        let item = item.clone();
         self.with_conn(move |conn| {
-            let inserted = conn
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(other)?;
+            let inserted = tx
                 .execute(
                     "INSERT INTO interviews (id, version, run_id, status, updated_at, live_shard, item, project)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(id) DO NOTHING",
@@ -201,7 +208,8 @@ impl ItemStore for SqliteStore {
             if inserted == 0 {
                 return Err(StoreError::AlreadyExists(row.id));
             }
-            Ok(())
+            crate::outbox::record(&tx, None, &item)?;
+            tx.commit().map_err(other)
         })
         .await
     }
@@ -210,28 +218,32 @@ impl ItemStore for SqliteStore {
         let row = row_of(item)?;
         let want_version = i64::try_from(expected.version).map_err(other)?;
         let want_run = expected.run_id.to_string();
+        let item = item.clone();
         self.with_conn(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(other)?;
-            let current: Option<(i64, String)> = tx
-                .query_row("SELECT version, run_id FROM interviews WHERE id = ?1", params![row.id], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
+            let current: Option<(i64, String, String)> = tx
+                .query_row(
+                    "SELECT version, run_id, item FROM interviews WHERE id = ?1",
+                    params![row.id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
                 .optional()
                 .map_err(other)?;
-            match current {
+            let before = match current {
                 None => return Err(StoreError::NotFound(row.id)),
-                Some((_, run)) if run != want_run => {
+                Some((_, run, _)) if run != want_run => {
                     return Err(StoreError::RunFenced { id: row.id, current: run, attempted: want_run })
                 }
-                Some((version, _)) if version != want_version => return Err(StoreError::VersionConflict(row.id)),
-                Some(_) => {}
-            }
+                Some((version, _, _)) if version != want_version => return Err(StoreError::VersionConflict(row.id)),
+                Some((_, _, before)) => before,
+            };
             tx.execute(
                 "UPDATE interviews SET version = ?2, run_id = ?3, status = ?4, updated_at = ?5, live_shard = ?6, item = ?7,
                  project = ?8 WHERE id = ?1",
                 params![row.id, row.version, row.run_id, row.status, row.updated_at, row.live_shard, row.item, row.project],
             )
             .map_err(other)?;
+            crate::outbox::record(&tx, Some(&before), &item)?;
             tx.commit().map_err(other)
         })
         .await

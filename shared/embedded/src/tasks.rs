@@ -56,6 +56,7 @@ pub async fn invoke(pipeline: &Pipeline, function: Function, event: Value) -> Re
     match function {
         Function::Ingest => encode(ingest::handle_sqs(pipeline, decode(function, event)?).await),
         Function::Sweeper => encode(sweeper::handle(pipeline, decode(function, event)?).await?),
+        Function::Events => encode(interview_handlers::stream_events::handle(decode(function, event)?)?),
         Function::Api => Err(TaskError::Input(
             "the api function answers HTTP requests, not JSON events; run `interviews serve` to call it locally".into(),
         )),

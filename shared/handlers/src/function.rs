@@ -24,12 +24,15 @@ pub enum Function {
     Api,
     /// Rebuilds a project's report (status-change events); not a state machine task.
     Report,
+    /// The table's change stream becomes `Interview Status Changed` events (EventBridge Pipes
+    /// enrichment); not a state machine task.
+    Events,
 }
 
 impl Function {
     /// Every function the product deploys. The infra consistency test checks this list against
     /// `functions/`, the SAM template and the ASL.
-    pub const ALL: [Function; 8] = [
+    pub const ALL: [Function; 9] = [
         Function::Ingest,
         Function::Transcribe,
         Function::Extract,
@@ -38,6 +41,7 @@ impl Function {
         Function::Sweeper,
         Function::Api,
         Function::Report,
+        Function::Events,
     ];
 
     /// The crate directory under `functions/`, the binary name, and the worker recorded on items.
@@ -51,6 +55,7 @@ impl Function {
             Function::Sweeper => "sweeper",
             Function::Api => "api",
             Function::Report => "report",
+            Function::Events => "events",
         }
     }
 
@@ -65,6 +70,7 @@ impl Function {
             Function::Sweeper => "SweeperFunction",
             Function::Api => "ApiFunction",
             Function::Report => "ReportFunction",
+            Function::Events => "EventsFunction",
         }
     }
 
@@ -75,7 +81,7 @@ impl Function {
             Function::Extract => Some(TaskFunction::Extract),
             Function::Analyze => Some(TaskFunction::Analyze),
             Function::MarkFailed => Some(TaskFunction::MarkFailed),
-            Function::Ingest | Function::Sweeper | Function::Api | Function::Report => None,
+            Function::Ingest | Function::Sweeper | Function::Api | Function::Report | Function::Events => None,
         }
     }
 
@@ -93,7 +99,7 @@ impl fmt::Display for Function {
 
 /// A name that is not one of the stack's functions.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("no function named `{0}` (expected ingest, transcribe, extract, analyze, mark-failed, sweeper, api or report)")]
+#[error("no function named `{0}` (expected ingest, transcribe, extract, analyze, mark-failed, sweeper, api, report or events)")]
 pub struct UnknownFunction(pub String);
 
 impl FromStr for Function {
