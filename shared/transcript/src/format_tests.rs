@@ -284,6 +284,15 @@ fn transcribe_call_analytics_roles() {
         ]
     );
     assert_eq!(t.language.as_deref(), Some("en-US"));
+    // The roles are the source's own, kept as declared roles (a person may still override).
+    assert_eq!(
+        t.declared(SpeakerRole::Interviewer),
+        std::collections::BTreeSet::from(["Agent"])
+    );
+    assert_eq!(
+        t.declared(SpeakerRole::Participant),
+        std::collections::BTreeSet::from(["Customer"])
+    );
 }
 
 #[test]

@@ -23,6 +23,7 @@ mod headed;
 mod markup;
 mod meet;
 mod model;
+mod naming;
 mod plain;
 mod rev;
 mod sbv;
@@ -37,6 +38,7 @@ pub mod media;
 
 pub use detect::{detect_format, is_transcript_name};
 pub use model::*;
+pub use naming::*;
 pub use speaker::is_speaker_name;
 
 use detect::Classified;

@@ -151,6 +151,11 @@ pub struct Transcript {
     /// file, and the person who uploaded it should know where to look.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Warning>,
+    /// Roles the source itself declares, by speaker label (Call Analytics' agent and customer),
+    /// joined by the ones a person assigns ([`Transcript::with_speakers`]). Speakers absent
+    /// here are left to the labels' own words ("Interviewer") or the analyzer's guess.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub roles: std::collections::BTreeMap<String, crate::naming::SpeakerRole>,
 }
 
 /// Something a reader skipped or repaired instead of refusing the file. Names no content.
@@ -215,6 +220,7 @@ impl Transcript {
             notes: Vec::new(),
             encoding: None,
             warnings: Vec::new(),
+            roles: std::collections::BTreeMap::new(),
         }
     }
 
