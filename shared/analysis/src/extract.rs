@@ -332,6 +332,30 @@ mod tests {
     }
 
     #[test]
+    fn declared_roles_beat_labels_and_question_counts() {
+        let mut t = transcript(&[
+            ("Moderator", "Tell me about your week."),
+            ("spk_0", "How do you plan shifts? What goes wrong? Who approves swaps?"),
+            ("Maria", "I use a paper sheet. It takes forever. Swaps happen by text."),
+        ]);
+        // A person says the "Moderator" label is a participant and spk_0 interviews.
+        t.roles.insert("Moderator".into(), SpeakerRole::Participant);
+        t.roles.insert("spk_0".into(), SpeakerRole::Interviewer);
+        assert_eq!(detected(&t), BTreeSet::from(["spk_0".to_string()]));
+        // Only a participant declared: the guess is among the others, and the one left who
+        // asks is it even with nobody to compare against.
+        t.roles.clear();
+        t.roles.insert("Moderator".into(), SpeakerRole::Participant);
+        t.roles.insert("Maria".into(), SpeakerRole::Participant);
+        assert_eq!(detected(&t), BTreeSet::from(["spk_0".to_string()]));
+        t.roles.insert("spk_0".into(), SpeakerRole::Participant);
+        assert!(
+            detected(&t).is_empty(),
+            "everyone declared a participant: nobody interviews"
+        );
+    }
+
+    #[test]
     fn nobody_is_the_interviewer_when_questions_are_even_or_there_is_one_speaker() {
         let even = transcript(&[
             ("A", "What do you do? I bake. Do you sell online?"),
