@@ -37,6 +37,8 @@ pub enum TranscriptFormat {
     OtterText,
     /// Otter.ai Word export.
     OtterDocx,
+    /// Otter.ai SRT export with speaker names (`Name: ` opening the cues).
+    OtterSrt,
     /// Rev text (`Name (00:00:03):` then the words).
     RevText,
     /// Rev JSON (`monologues` of elements).
@@ -58,7 +60,7 @@ pub enum TranscriptFormat {
 
 impl TranscriptFormat {
     /// Every format, in declaration order (for messages listing the valid names).
-    pub const ALL: [TranscriptFormat; 22] = [
+    pub const ALL: [TranscriptFormat; 23] = [
         TranscriptFormat::AmazonTranscribe,
         TranscriptFormat::WebVtt,
         TranscriptFormat::Srt,
@@ -73,6 +75,7 @@ impl TranscriptFormat {
         TranscriptFormat::GoogleMeetDocx,
         TranscriptFormat::OtterText,
         TranscriptFormat::OtterDocx,
+        TranscriptFormat::OtterSrt,
         TranscriptFormat::RevText,
         TranscriptFormat::RevJson,
         TranscriptFormat::YoutubeSbv,
@@ -100,6 +103,7 @@ impl TranscriptFormat {
             TranscriptFormat::GoogleMeetDocx => "Google Meet .docx",
             TranscriptFormat::OtterText => "Otter.ai text",
             TranscriptFormat::OtterDocx => "Otter.ai .docx",
+            TranscriptFormat::OtterSrt => "Otter.ai SRT",
             TranscriptFormat::RevText => "Rev text",
             TranscriptFormat::RevJson => "Rev JSON",
             TranscriptFormat::YoutubeSbv => "YouTube SBV",
