@@ -205,6 +205,9 @@ fn sane_tables(mdat_offset: u32) -> Tables {
 
 const BILLIONS: u32 = 0xFFFF_FFF0;
 
+/// Sample tables for an `mdat` payload at the given offset.
+type TablesAt = fn(u32) -> Tables;
+
 #[test]
 fn mp4_sample_tables_declaring_billions_of_entries_are_refused() {
     let (sane, _) = run("mp4 control", mp4(sane_tables));
@@ -215,7 +218,7 @@ fn mp4_sample_tables_declaring_billions_of_entries_are_refused() {
     );
     assert!((info.duration.unwrap() - 1.0).abs() < 0.01, "{info:?}");
 
-    let cases: [(&str, fn(u32) -> Tables); 5] = [
+    let cases: [(&str, TablesAt); 5] = [
         ("stsz", |o| Tables {
             stsz: full_box(b"stsz", &be32(&[0, BILLIONS])),
             ..sane_tables(o)
