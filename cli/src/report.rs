@@ -49,9 +49,11 @@ pub async fn report(pipeline: &Pipeline, project: &str, format: ReportFormat, ou
         if progress {
             eprint!("\rreading interview {} of {}", n + 1, ready.len());
         }
-        let transcript: Transcript = load_artifact(pipeline, item, ArtifactName::Transcript)
+        // With the names a person gave, as the evidence has them.
+        let transcript = load_artifact::<Transcript>(pipeline, item, ArtifactName::Transcript)
             .await
-            .with_context(|| format!("the transcript of {}", item.id))?;
+            .with_context(|| format!("the transcript of {}", item.id))?
+            .with_speakers(&item.speakers);
         let evidence: EvidenceDoc = load_artifact(pipeline, item, ArtifactName::Evidence)
             .await
             .with_context(|| format!("the evidence of {}", item.id))?;
