@@ -66,6 +66,9 @@ schemas = {
         "counts": ref("Counts"), "source": ref("Source"),
         "artifacts": obj({k: ref("Artifact") for k in ["transcript", "evidence", "analysis"]}),
         "model_usage": nullable(ref("ModelUsage")),
+        "speakers": ref("SpeakerAssignments"),
+        "interviewer_guess": {"type": "array", "items": {"type": "string"},
+                              "description": "Speaker labels the analyzer took for the interviewer when nobody said who interviews; correct it with PUT /v1/interviews/{id}/speakers."},
     }),
     "Document": {"type": "object", "required": ["schema_version"], "properties": {"schema_version": {"type": "integer"}},
                  "description": "transcript.json, evidence.json or analysis.json of the current run (docs/schemas.md)."},
@@ -82,6 +85,15 @@ schemas = {
     }),
     "RetryRequest": obj({"force": {"type": "boolean", "default": False}}, []),
     "Retry": obj({"schema_version": SV, "interview_id": ID, "run": {"type": "integer", "minimum": 1}, "resumes_at": {"enum": STEP}}),
+    "SpeakerAssignment": obj({
+        "name": {"type": "string", "minLength": 1, "maxLength": 80, "description": "The name the speaker's words are attributed to."},
+        "role": {"enum": ["interviewer", "participant"], "description": "Overrides what the source or the analyzer decided."},
+    }, []),
+    "SpeakerAssignments": {"type": "object", "additionalProperties": ref("SpeakerAssignment"), "maxProperties": 64,
+                           "description": "By the speaker label the transcript has (`spk_0`, `Rosa`): a name, a role, or both."},
+    "SpeakersRequest": obj({"schema_version": SV, "speakers": ref("SpeakerAssignments")}, ["speakers"]),
+    "Speakers": obj({"schema_version": SV, "interview_id": ID, "run": {"type": "integer", "minimum": 1},
+                     "resumes_at": {"enum": STEP}, "speakers": ref("SpeakerAssignments")}),
     "Deleted": obj({"schema_version": SV, "interview_id": ID, "upload_removed": {"type": "boolean"}}),
     "Projects": obj({"schema_version": SV, "all_projects": {"type": "boolean"}, "projects": {"type": "array", "items": {"type": "string"}}}),
     "Overview": obj({
@@ -138,6 +150,11 @@ paths = {
     "/v1/interviews/{id}/retry": {"post": {"operationId": "retryInterview", "summary": "A new run from the step that failed.",
         "parameters": [IDP], "requestBody": {"required": False, "content": {"application/json": {"schema": ref("RetryRequest")}}},
         "responses": responses(ok("The new run started.", "Retry", "202"), "400", "404", "409", "422")}},
+    "/v1/interviews/{id}/speakers": {"put": {"operationId": "putSpeakers",
+        "summary": "Name the speakers and say who interviews; a new run redoes extract and analyze (the transcript is reused).",
+        "parameters": [IDP], "requestBody": {"required": True, "content": {"application/json": {"schema": ref("SpeakersRequest")}}},
+        "responses": {**responses(ok("The assignments are recorded and the new run started.", "Speakers", "202"), "400", "404", "409"),
+                      "422": problem("A label is not one of the transcript's speakers (the detail lists them), a name is not valid, or two speakers would share a name.")}}},
     "/v1/uploads": {"post": {"operationId": "createUpload", "summary": "A URL to PUT one file to.",
         "requestBody": {"required": True, "content": {"application/json": {"schema": ref("UploadRequest")}}},
         "responses": responses(ok("PUT the file to `url` with `headers` before `expires_at`.", "Upload", "201"), "400", "403", "413")}},
@@ -149,6 +166,88 @@ paths = {
 for doc in ["transcript", "evidence", "analysis"]:
     paths[f"/v1/interviews/{{id}}/{doc}"] = {"get": {"operationId": f"get{doc.title()}", "summary": f"The current run's {doc}.json.",
         "parameters": [IDP], "responses": responses(ok(f"{doc}.json.", "Document"), "404")}}
+
+
+# The project report (GET /v1/projects/{project}/report) and the status events stream (serve only).
+paths["/v1/projects/{project}/report"] = {'get': {'operationId': 'getProjectReport',
+         'summary': "The project's report: what recurs across its ready interviews (project-report.json, "
+                    'docs/schemas.md). Rebuilt by itself a few seconds after an interview of the project '
+                    'becomes ready, is re-analysed or is deleted.',
+         'parameters': [{'name': 'project',
+                         'in': 'path',
+                         'required': True,
+                         'schema': {'type': 'string', 'minLength': 1}}],
+         'responses': {'200': {'description': 'project-report.json.',
+                               'content': {'application/json': {'schema': {'$ref': '#/components/schemas/ProjectReport'}}}},
+                       '400': {'description': 'A query parameter was given (this endpoint takes none).',
+                               'content': {'application/problem+json': {'schema': {'$ref': '#/components/schemas/Problem'}}}},
+                       '401': {'description': 'No token, or a wrong one.',
+                               'content': {'application/problem+json': {'schema': {'$ref': '#/components/schemas/Problem'}}}},
+                       '403': {'description': "The caller's token does not grant this project.",
+                               'content': {'application/problem+json': {'schema': {'$ref': '#/components/schemas/Problem'}}}},
+                       '404': {'description': 'The project has no report yet (no ready interview, or the '
+                                              'first build is still running).',
+                               'content': {'application/problem+json': {'schema': {'$ref': '#/components/schemas/Problem'}}}},
+                       '503': {'description': 'A store or the bucket is busy; try again.',
+                               'content': {'application/problem+json': {'schema': {'$ref': '#/components/schemas/Problem'}}}}}}}
+schemas["ProjectReport"] = {'type': 'object',
+ 'required': ['schema_version', 'analyzer', 'interview_ids', 'participant_count', 'themes'],
+ 'properties': {'schema_version': {'type': 'integer'},
+                'analyzer': {'type': 'string'},
+                'interview_ids': {'type': 'array', 'items': {'type': 'string'}},
+                'participant_count': {'type': 'integer', 'minimum': 0},
+                'themes': {'type': 'array', 'items': {'type': 'object'}},
+                'ranked': {'type': 'object'},
+                'disagreements': {'type': 'array'},
+                'personas': {'type': 'array'},
+                'inputs': {'type': 'array',
+                           'items': {'type': 'object',
+                                     'required': ['interview_id', 'updated_at'],
+                                     'properties': {'interview_id': {'type': 'string'},
+                                                    'updated_at': {'type': 'string',
+                                                                   'format': 'date-time'}}}},
+                'text_sources': {'type': 'object',
+                                 'properties': {'themes': {'type': 'string',
+                                                           'enum': ['unlabelled', 'template', 'model']}},
+                                 'description': "Present when a model wrote the themes' titles and "
+                                                'summaries; absent means template titles.'},
+                'usage': {'type': 'object',
+                          'properties': {'input_tokens': {'type': 'integer', 'minimum': 0},
+                                         'output_tokens': {'type': 'integer', 'minimum': 0},
+                                         'requests': {'type': 'integer', 'minimum': 0},
+                                         'estimated_cost_usd': {'type': 'number'}},
+                          'description': 'What the model calls cost; absent when no model was called.'}},
+ 'description': 'project-report.json (docs/schemas.md): recurring themes with participants and verbatim '
+                'quotes, ranked pains/needs/requests, disagreements, persona groups; `inputs` are the '
+                "interviews' item versions it was built from."}
+paths["/v1/events"] = {'get': {'operationId': 'events',
+         'summary': 'Interview status changes as Server-Sent Events (`interviews serve` only).',
+         'description': 'An endless `text/event-stream`: one message per `Interview Status Changed` of the '
+                        "caller's projects (`event: interview.status_changed`, `data:` the event JSON of "
+                        'docs/events.md, `id:` its outbox sequence). Send `Last-Event-ID` to resume after an '
+                        'event; without it the stream starts at the next change. Consumers order and '
+                        'de-duplicate by (`id`, `version`) of the data. Not served by the `api` function on '
+                        "AWS (the stack's EventBridge bus carries the same events).",
+         'parameters': [{'name': 'project',
+                         'in': 'query',
+                         'required': False,
+                         'schema': {'type': 'string'},
+                         'description': 'Only this project (required for callers who see every project).'},
+                        {'name': 'Last-Event-ID',
+                         'in': 'header',
+                         'required': False,
+                         'schema': {'type': 'string', 'pattern': '^[0-9]{1,19}$'},
+                         'description': 'Resume after this event id.'}],
+         'responses': {'200': {'description': 'The stream; it stays open.',
+                               'content': {'text/event-stream': {'schema': {'type': 'string'}}}},
+                       '400': {'description': 'A parameter or body field is not valid; `field` names it.',
+                               'content': {'application/problem+json': {'schema': {'$ref': '#/components/schemas/Problem'}}}},
+                       '401': {'description': 'No token, or a wrong one.',
+                               'content': {'application/problem+json': {'schema': {'$ref': '#/components/schemas/Problem'}}}},
+                       '403': {'description': 'The token does not grant the project.',
+                               'content': {'application/problem+json': {'schema': {'$ref': '#/components/schemas/Problem'}}}},
+                       '503': {'description': 'A store or the bucket is busy; try again.',
+                               'content': {'application/problem+json': {'schema': {'$ref': '#/components/schemas/Problem'}}}}}}}
 
 document = {
     "openapi": "3.1.0",

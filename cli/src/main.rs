@@ -8,6 +8,7 @@ mod ops;
 mod render;
 mod report;
 mod serve;
+mod speakers;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -115,6 +116,22 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Name an interview's speakers and say who interviews; a new run redoes extract and
+    /// analyze with them (the transcript is reused), so evidence, themes and personas show the
+    /// names. Without assignments, lists the speakers.
+    ///
+    /// Each assignment is LABEL=NAME, LABEL=interviewer, LABEL=participant or
+    /// LABEL="NAME (ROLE)", e.g. `spk_0="Rosa Delgado" spk_1=interviewer`. LABEL is the
+    /// speaker as the transcript has it. Assignments are added to the ones already made.
+    Speakers {
+        /// The interview id (`iv-…`).
+        id: String,
+        /// LABEL=NAME, LABEL=ROLE or LABEL="NAME (ROLE)".
+        assignments: Vec<String>,
+        /// Drop the assignments made before instead of adding to them.
+        #[arg(long)]
+        replace: bool,
+    },
     /// End live interviews whose heartbeat is older than their step's threshold (what the
     /// scheduled sweeper does).
     Sweep {
@@ -198,7 +215,13 @@ async fn run(cli: Cli) -> Result<()> {
                 );
                 return Ok(());
             }
-            let transcript = interview_handlers::load_artifact(&services, &item, ArtifactName::Transcript).await?;
+            let transcript = interview_handlers::load_artifact::<interview_transcript::Transcript>(
+                &services,
+                &item,
+                ArtifactName::Transcript,
+            )
+            .await?
+            .with_speakers(&item.speakers);
             let evidence = interview_handlers::load_artifact(&services, &item, ArtifactName::Evidence).await?;
             let analysis = interview_handlers::load_artifact(&services, &item, ArtifactName::Analysis).await?;
             println!();
@@ -266,6 +289,18 @@ async fn run(cli: Cli) -> Result<()> {
                 }
             };
             ops::retry(&services, local.as_deref(), &ids, force).await
+        }
+        Command::Speakers {
+            id,
+            assignments,
+            replace,
+        } => {
+            if !assignments.is_empty() {
+                settings.require_state_machine()?;
+            }
+            let (pipeline, local) = backend::pipeline(settings).await?;
+            let id = InterviewId::parse(id.trim())?;
+            speakers::speakers(&pipeline, local.as_deref(), &id, &assignments, replace).await
         }
         Command::Sweep { dry_run } => {
             let (services, local) = backend::pipeline(settings).await?;

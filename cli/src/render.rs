@@ -197,6 +197,7 @@ pub fn status(item: &Interview, now: DateTime<Utc>) -> String {
         let label = if i == 0 { "warnings" } else { "" };
         let _ = writeln!(out, "{label:<11} {warning}");
     }
+    out.push_str(&crate::speakers::status_lines(item));
     let c = &item.counts;
     let _ = writeln!(
         out,

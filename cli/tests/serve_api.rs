@@ -90,7 +90,7 @@ impl ApiTarget for Served {
 async fn the_api_suite_passes_on_serve() {
     let served = start().await;
     let passed = run_all(&served, "acme").await;
-    assert_eq!(passed.len(), 5, "{passed:?}");
+    assert_eq!(passed.len(), 6, "{passed:?}");
 }
 
 #[tokio::test]

@@ -207,7 +207,7 @@ impl ApiTarget for MotoApi {
 async fn the_api_suite_passes_on_moto() {
     let api = moto_api().await;
     let passed = run_all(&api, &unique_name("acme")).await;
-    assert_eq!(passed.len(), 5, "{passed:?}");
+    assert_eq!(passed.len(), 6, "{passed:?}");
 }
 
 /// With 10,000 interviews in a project (written straight into the table), a page of 50 reads

@@ -73,7 +73,11 @@ fn every_item_state_of_v1_loads() {
         let mut written: Interview = serde_json::from_value(serde_json::to_value(item).unwrap()).unwrap();
         assert_eq!(&written, item, "{file}");
         written.schema_version = ITEM_SCHEMA_VERSION;
-        assert_eq!(written.schema_version, 2);
+        assert_eq!(written.schema_version, 3);
+        assert!(
+            written.speakers.is_empty() && written.interviewer_guess.is_empty(),
+            "{file}"
+        );
     }
 }
 

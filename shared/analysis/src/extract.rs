@@ -44,32 +44,38 @@ pub(crate) fn sentences(transcript: &Transcript) -> Vec<Sentence<'_>> {
         .collect()
 }
 
+use interview_core::quote::declared_interviewers;
 /// Whether a speaker label names an interviewer role; the rule validation applies too.
 pub(crate) use interview_core::quote::label_is_interviewer;
+use interview_transcript::SpeakerRole;
 
-/// The speakers whose sentences are not evidence: those labelled as interviewers, or else the
-/// one speaker who asks clearly more questions than anyone else, or else nobody.
+/// The speakers whose sentences are not evidence: those the transcript says interview (declared
+/// by the source or a person, or labelled so), or else the one speaker not declared a
+/// participant who asks clearly more questions than anyone else (a guess, recorded as one on
+/// the item), or else nobody.
 pub(crate) fn interviewers(transcript: &Transcript, sentences: &[Sentence<'_>]) -> BTreeSet<String> {
-    let labelled: BTreeSet<String> = transcript
-        .speakers()
+    let declared: BTreeSet<String> = declared_interviewers(transcript)
         .into_iter()
-        .filter(|s| label_is_interviewer(s))
         .map(str::to_string)
         .collect();
-    if !labelled.is_empty() {
-        return labelled;
+    if !declared.is_empty() {
+        return declared;
     }
+    let participants = transcript.declared(SpeakerRole::Participant);
     // (questions, sentences) per speaker.
     let mut counts: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for s in sentences {
         let speaker = transcript.segments[s.segment].speaker.as_str();
+        if participants.contains(speaker) {
+            continue;
+        }
         let entry = counts.entry(speaker).or_insert((0, 0));
         entry.1 += 1;
         if is_question(s.text, &s.tokens) {
             entry.0 += 1;
         }
     }
-    if counts.len() < 2 {
+    if counts.len() + participants.len() < 2 || counts.is_empty() {
         return BTreeSet::new();
     }
     let mut shares: Vec<(&str, f64)> = counts
@@ -85,7 +91,8 @@ pub(crate) fn interviewers(transcript: &Transcript, sentences: &[Sentence<'_>]) 
         .collect();
     shares.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
     let (top, top_share) = shares[0];
-    let second = shares[1].1;
+    // With the other speakers declared participants, the one left only has to ask.
+    let second = shares.get(1).map_or(0.0, |s| s.1);
     if top_share >= MIN_QUESTION_SHARE && top_share >= QUESTION_SHARE_MARGIN * second {
         BTreeSet::from([top.to_string()])
     } else {
@@ -322,6 +329,30 @@ mod tests {
             ("spk_1", "Not really. It is a mess. Can it send reminders?"),
         ]);
         assert_eq!(detected(&t), BTreeSet::from(["spk_0".to_string()]));
+    }
+
+    #[test]
+    fn declared_roles_beat_labels_and_question_counts() {
+        let mut t = transcript(&[
+            ("Moderator", "Tell me about your week."),
+            ("spk_0", "How do you plan shifts? What goes wrong? Who approves swaps?"),
+            ("Maria", "I use a paper sheet. It takes forever. Swaps happen by text."),
+        ]);
+        // A person says the "Moderator" label is a participant and spk_0 interviews.
+        t.roles.insert("Moderator".into(), SpeakerRole::Participant);
+        t.roles.insert("spk_0".into(), SpeakerRole::Interviewer);
+        assert_eq!(detected(&t), BTreeSet::from(["spk_0".to_string()]));
+        // Only a participant declared: the guess is among the others, and the one left who
+        // asks is it even with nobody to compare against.
+        t.roles.clear();
+        t.roles.insert("Moderator".into(), SpeakerRole::Participant);
+        t.roles.insert("Maria".into(), SpeakerRole::Participant);
+        assert_eq!(detected(&t), BTreeSet::from(["spk_0".to_string()]));
+        t.roles.insert("spk_0".into(), SpeakerRole::Participant);
+        assert!(
+            detected(&t).is_empty(),
+            "everyone declared a participant: nobody interviews"
+        );
     }
 
     #[test]

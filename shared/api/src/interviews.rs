@@ -147,7 +147,7 @@ pub(crate) async fn list(
 }
 
 /// The interview, if it exists and the caller may see its project; otherwise the same 404.
-async fn visible(state: &AppState, caller: &Caller, id: &str) -> Result<(Interview, String), Problem> {
+pub(crate) async fn visible(state: &AppState, caller: &Caller, id: &str) -> Result<(Interview, String), Problem> {
     let parsed = InterviewId::parse(id).map_err(|_| Problem::no_interview(id))?;
     let item = state
         .pipeline

@@ -14,12 +14,13 @@ mod interviews;
 mod overview;
 pub mod problem;
 mod reports;
+mod speakers;
 mod uploads;
 pub mod views;
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 use interview_core::uploads::Uploads;
 use interview_handlers::Pipeline;
@@ -66,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/interviews/{id}/evidence", get(interviews::evidence))
         .route("/v1/interviews/{id}/analysis", get(interviews::analysis))
         .route("/v1/interviews/{id}/retry", post(interviews::retry))
+        .route("/v1/interviews/{id}/speakers", put(speakers::put))
         .route("/v1/uploads", post(uploads::create))
         .route("/v1/overview", get(overview::overview))
         .route("/v1/projects", get(overview::projects))

@@ -4,6 +4,7 @@
 use crate::API_SCHEMA_VERSION;
 use chrono::{DateTime, Utc};
 use interview_core::analysis::ModelUsage;
+use interview_core::domain::SpeakerAssignments;
 use interview_core::domain::{ArtifactName, Counts, ErrorKind, Interview, InterviewId, SourceKind, Status, Step};
 use interview_core::listing::InterviewSummary;
 use serde::Serialize;
@@ -115,6 +116,11 @@ pub struct InterviewView {
     pub artifacts: BTreeMap<&'static str, ArtifactView>,
     /// Model tokens and estimated cost of the current results (absent with the local analyzer).
     pub model_usage: Option<ModelUsage>,
+    /// Names and roles a person gave the transcript's speaker labels.
+    pub speakers: SpeakerAssignments,
+    /// Speaker labels the analyzer took for the interviewer when nobody said who interviews: a
+    /// guess to correct with `PUT /v1/interviews/{id}/speakers` if it is wrong.
+    pub interviewer_guess: Vec<String>,
 }
 
 /// What to do about an error of `kind`.
@@ -188,6 +194,8 @@ impl InterviewView {
             },
             artifacts,
             model_usage: item.model_usage,
+            speakers: item.speakers.clone(),
+            interviewer_guess: item.interviewer_guess.clone(),
         }
     }
 }
@@ -222,6 +230,21 @@ pub struct RetryView {
     pub run: u32,
     /// The first step the new run does; earlier results are reused.
     pub resumes_at: Step,
+}
+
+/// `PUT /v1/interviews/{id}/speakers` answer.
+#[derive(Debug, Serialize)]
+pub struct SpeakersView {
+    /// Body format.
+    pub schema_version: u32,
+    /// The interview.
+    pub interview_id: InterviewId,
+    /// The new run's number.
+    pub run: u32,
+    /// The first step the new run redoes (`extract`: the transcript is reused).
+    pub resumes_at: Step,
+    /// The assignments now on the interview.
+    pub speakers: SpeakerAssignments,
 }
 
 /// `DELETE /v1/interviews/{id}` answer.

@@ -88,12 +88,22 @@ async fn every_endpoint_answers_each_caller_as_its_groups_allow() {
     let delete_admin = drop_in("uploads/acme/secret-acme-delete-2.vtt", SAMPLE_VTT).await;
     let failed_right = drop_in("uploads/acme/secret-acme-broken-1.vtt", CORRUPT_VTT).await;
     let failed_admin = drop_in("uploads/acme/secret-acme-broken-2.vtt", CORRUPT_VTT).await;
+    let name_right = drop_in("uploads/acme/secret-acme-speakers-1.vtt", SAMPLE_VTT).await;
+    let name_admin = drop_in("uploads/acme/secret-acme-speakers-2.vtt", SAMPLE_VTT).await;
     let theirs = drop_in("uploads/beta/beta-call.vtt", SAMPLE_VTT).await;
     orchestrator.wait_idle().await;
     interview_reports::rebuild(&pipeline, "acme", &interview_analysis::LocalSynthesizer::default())
         .await
         .unwrap();
-    let acme_ids = [&ready, &delete_right, &delete_admin, &failed_right, &failed_admin];
+    let acme_ids = [
+        &ready,
+        &delete_right,
+        &delete_admin,
+        &failed_right,
+        &failed_admin,
+        &name_right,
+        &name_admin,
+    ];
 
     let uploads = Arc::new(LocalUploads::new(pipeline.clone(), "http://127.0.0.1:9", [7; 32]));
     let app = router(AppState {
@@ -104,6 +114,7 @@ async fn every_endpoint_answers_each_caller_as_its_groups_allow() {
 
     let upload = r#"{"project":"acme","file_name":"new.vtt","content_type":"text/vtt","size_bytes":10}"#;
     let force = r#"{"force":true}"#;
+    let speakers = r#"{"speakers":{"Interviewer":{"name":"Sam Ortiz","role":"interviewer"}}}"#;
     // (method, path, body, [nobody, other, right, admin]); a path with `{id}` per caller.
     let cases: Vec<(&str, String, &str, [u16; 4])> = vec![
         ("GET", "/v1/openapi.json".into(), "", [200, 200, 200, 200]),
@@ -171,6 +182,7 @@ async fn every_endpoint_answers_each_caller_as_its_groups_allow() {
     // Writes: the refused callers first, then each allowed caller on an interview of its own.
     for (method, suffix, body, right_id, admin_id, ok) in [
         ("POST", "/retry", force, &failed_right, &failed_admin, 202),
+        ("PUT", "/speakers", speakers, &name_right, &name_admin, 202),
         ("DELETE", "", "", &delete_right, &delete_admin, 202),
     ] {
         for who in [Who::Nobody, Who::Other] {

@@ -1,7 +1,7 @@
 //! The result documents: `evidence.json` and `analysis.json` (schema version 1), and the
 //! validation every analyzer's output passes before it is written.
 
-use crate::quote::{find_on_word_boundaries, label_is_interviewer, long_enough};
+use crate::quote::{declared_interviewers, find_on_word_boundaries, long_enough};
 use crate::transcript::{Segment, Transcript};
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
@@ -360,11 +360,8 @@ pub fn validate_evidence(transcript: &Transcript, doc: &EvidenceDoc) -> Result<(
             doc.schema_version
         )));
     }
-    let interviewers: HashSet<&str> = transcript
-        .segments
-        .iter()
-        .map(|s| s.speaker.as_str())
-        .filter(|s| label_is_interviewer(s))
+    let interviewers: HashSet<&str> = declared_interviewers(transcript)
+        .into_iter()
         .chain(doc.interviewers.iter().map(String::as_str))
         .collect();
     let mut ids = HashSet::new();

@@ -132,3 +132,19 @@ fn documents_written_before_the_labels_read_with_defaults_and_new_ones_carry_the
     assert_eq!(written["text_sources"]["summary"], "model");
     assert_eq!(written["text_sources"]["insights"], "model");
 }
+
+#[test]
+fn declared_roles_decide_whose_words_are_evidence() {
+    use crate::transcript::SpeakerRole;
+    let quote = "Swapping shifts over text is a mess.";
+    let mut t = transcript();
+    t.roles.insert("Tom".into(), SpeakerRole::Interviewer);
+    assert!(matches!(
+        validate_evidence(&t, &evidence("Tom", 10.0, quote)),
+        Err(ValidationError::InterviewerQuoted { .. })
+    ));
+    // A person said the speaker labelled "Interviewer" is a participant: their words count.
+    let mut t = transcript();
+    t.roles.insert("Interviewer".into(), SpeakerRole::Participant);
+    validate_evidence(&t, &evidence("Interviewer", 0.0, "Tell me what hurts most.")).unwrap();
+}

@@ -11,6 +11,9 @@ pub const MIN_QUOTE_WORDS: usize = 3;
 /// stand as evidence out of the context that gave it its meaning.
 pub const MIN_QUOTE_CHARS: usize = 12;
 
+use crate::transcript::{SpeakerRole, Transcript};
+use std::collections::BTreeSet;
+
 /// Label words that name the person running the interview.
 const INTERVIEWER_LABELS: &[&str] = &["interviewer", "moderator", "researcher", "facilitator", "host"];
 
@@ -54,6 +57,22 @@ fn cuts_word(text: &str, at: usize) -> bool {
     (word(b1) && word(a1))
         || (apostrophe(b1) && word(a1) && word(before.next()))
         || (apostrophe(a1) && word(b1) && word(after.next()))
+}
+
+/// The speakers a transcript itself says interview: those declared interviewers (by the source,
+/// or by a person through [`Transcript::with_speakers`]), and those whose label names the role
+/// ([`label_is_interviewer`]) unless declared participants. Empty when it does not say, and
+/// the analyzer has to guess.
+pub fn declared_interviewers(transcript: &Transcript) -> BTreeSet<&str> {
+    let participants = transcript.declared(SpeakerRole::Participant);
+    let mut interviewers = transcript.declared(SpeakerRole::Interviewer);
+    interviewers.extend(
+        transcript
+            .speakers()
+            .into_iter()
+            .filter(|s| label_is_interviewer(s) && !participants.contains(s)),
+    );
+    interviewers
 }
 
 /// Whether a speaker label names an interviewer role ("Interviewer", "Moderator 2", "host",

@@ -38,7 +38,9 @@ pub async fn handle(services: &Services, input: TaskInput, deadline: Deadline) -
                 count,
             });
         }
-        let transcript: Transcript = read_artifact(services, &item, ArtifactName::Transcript).await?;
+        let transcript = read_artifact::<Transcript>(services, &item, ArtifactName::Transcript)
+            .await?
+            .with_speakers(&item.speakers);
         let evidence: EvidenceDoc = read_artifact(services, &item, ArtifactName::Evidence).await?;
         let analysis = services.analyzer.analyze(&transcript, &evidence).await?;
         validate_analysis(&evidence, &analysis).map_err(|e| {

@@ -1,6 +1,7 @@
 //! The extract task: finds evidence (verbatim quotes with speaker, time and kind) in the transcript.
 
 use super::mark_failed::fail_with_excerpt;
+use super::speakers::interviewer_guess;
 use super::{
     begin_step, finish_step, finish_with_artifact, interview_span, read_artifact, reusable, write_artifact, Begun,
     StepOutput, TaskInput,
@@ -38,7 +39,9 @@ pub async fn handle(services: &Services, input: TaskInput, deadline: Deadline) -
                 count,
             });
         }
-        let transcript: Transcript = read_artifact(services, &item, ArtifactName::Transcript).await?;
+        let source: Transcript = read_artifact(services, &item, ArtifactName::Transcript).await?;
+        // The names and roles a person gave are applied here, never written into the transcript.
+        let transcript = source.with_speakers(&item.speakers);
         let evidence = services.analyzer.extract(&transcript).await?;
         if let Err(e) = validate_evidence(&transcript, &evidence) {
             let error = TaskError::Provider(format!(
@@ -49,8 +52,10 @@ pub async fn handle(services: &Services, input: TaskInput, deadline: Deadline) -
         }
         let key = write_artifact(services, &item, ArtifactName::Evidence, &evidence).await?;
         let count = evidence.items.len() as u32;
+        let guess = interviewer_guess(&source, &transcript, &item.speakers, &evidence);
         finish_with_artifact(services, &input, Step::Extract, &key, |i| {
             i.artifacts.evidence = Some(key.clone());
+            i.interviewer_guess.clone_from(&guess);
             i.counts.evidence = count;
             // Extract is the first step that calls a model: its usage replaces whatever an
             // earlier run of this interview recorded, and analyze adds its own.

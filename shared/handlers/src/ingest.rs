@@ -234,10 +234,13 @@ async fn duplicate(pipeline: &Pipeline, item: &Interview) -> Result<IngestOutcom
     })
 }
 
-/// Resets the item for a new run of a new upload: every artifact of the old content is void.
+/// Resets the item for a new run of a new upload: every artifact of the old content is void,
+/// and so are the speaker assignments (the new transcript's `spk_0` may be someone else).
 fn new_run(item: &mut Interview, source: Source, now: chrono::DateTime<chrono::Utc>) {
     item.begin_next_run();
     item.artifacts = Default::default();
+    item.speakers.clear();
+    item.interviewer_guess.clear();
     item.warnings.clear();
     item.counts = Default::default();
     item.source = source;

@@ -9,6 +9,7 @@ pub mod extract;
 pub mod ingest;
 pub mod mark_failed;
 pub mod retry;
+pub mod speakers;
 pub mod stream_events;
 pub mod sweeper;
 pub mod transcribe;

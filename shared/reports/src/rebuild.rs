@@ -194,9 +194,11 @@ pub async fn rebuild(
         if item.status != Status::Ready {
             continue;
         }
-        let transcript: Transcript = load_artifact(services, &item, ArtifactName::Transcript)
+        // With the names a person gave, as the evidence has them.
+        let transcript = load_artifact::<Transcript>(services, &item, ArtifactName::Transcript)
             .await
-            .map_err(documents)?;
+            .map_err(documents)?
+            .with_speakers(&item.speakers);
         let evidence: EvidenceDoc = load_artifact(services, &item, ArtifactName::Evidence)
             .await
             .map_err(documents)?;

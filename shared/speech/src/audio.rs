@@ -71,6 +71,7 @@ const MAX_BAD_PACKETS: usize = 50;
 
 /// Decodes a whole local file of the sniffed `format` to 16 kHz mono.
 pub fn decode_file(path: &Path, format: MediaFormat) -> Result<Audio, MediaError> {
+    crate::guard::check_file(path, format)?;
     let file = std::fs::File::open(path).map_err(|e| MediaError::Io(e.to_string()))?;
     let mut media = probe::open(Box::new(file), format)?;
     let codec = probe::codec_name(media.codec);

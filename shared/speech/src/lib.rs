@@ -11,6 +11,7 @@
 
 pub mod amazon;
 pub mod audio;
+mod guard;
 pub mod probe;
 pub mod segment;
 #[cfg(feature = "whisper")]

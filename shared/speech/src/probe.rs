@@ -2,8 +2,10 @@
 //! duration read, the first packets decoded. The adapter of the [`MediaProbe`] port.
 //!
 //! This reads untrusted headers, so it runs only in the transcribe step (one interview per
-//! invocation), never in ingest, where a crash would take a whole SQS batch with it.
+//! invocation), never in ingest, where a crash would take a whole SQS batch with it; and the
+//! declared sizes symphonia would allocate from are checked first (`guard.rs`).
 
+use crate::guard::{check_declared_sizes, check_file};
 use interview_core::ports::MediaProbe;
 use interview_transcript::media::{DurationSource, MediaError, MediaFormat, MediaInfo, ProbeInput};
 use symphonia::core::codecs::{CodecType, DecoderOptions, CODEC_TYPE_NULL};
@@ -122,6 +124,12 @@ pub(crate) fn seconds(params: &symphonia::core::codecs::CodecParameters, ts: u64
 /// Errors name what is wrong for a person; a codec this build cannot decode is not an error
 /// ([`MediaInfo::decodable`] is false), since the cloud engine may still take it.
 pub fn probe(input: ProbeInput<'_>, format: MediaFormat) -> Result<MediaInfo, MediaError> {
+    // symphonia trusts some declared counts and sizes: hold them against the file first.
+    match input {
+        ProbeInput::Whole(bytes) => check_declared_sizes(bytes, bytes.len() as u64, format)?,
+        ProbeInput::Prefix { bytes, total } => check_declared_sizes(bytes, total, format)?,
+        ProbeInput::File(path) => check_file(path, format)?,
+    }
     let (source, whole, total): (Box<dyn MediaSource>, bool, u64) = match input {
         ProbeInput::Whole(bytes) => (Box::new(std::io::Cursor::new(bytes.to_vec())), true, bytes.len() as u64),
         ProbeInput::Prefix { bytes, total } if bytes.len() as u64 >= total => {

@@ -50,6 +50,8 @@ pub async fn run_all(target: &dyn ApiTarget, project: &str) -> Vec<&'static str>
     passed.push("an_input_error_is_retried_only_with_force");
     pages_follow_the_cursor(target, project).await;
     passed.push("pages_follow_the_cursor");
+    crate::api_speakers::speakers_are_named_and_only_extract_and_analyze_rerun(target, project).await;
+    passed.push("speakers_are_named_and_only_extract_and_analyze_rerun");
     delete_removes_the_upload_and_the_results(target, &ready).await;
     passed.push("delete_removes_the_upload_and_the_results");
     passed

@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 pub mod analysis_fixtures;
+pub mod api_speakers;
 pub mod api_suite;
 pub mod http;
 pub mod media;

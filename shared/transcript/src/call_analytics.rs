@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 use super::rev::checked_span;
-use super::{finish, json_error, ParseError, Segment, Transcript, TranscriptFormat};
+use super::{finish, json_error, ParseError, Segment, SpeakerRole, Transcript, TranscriptFormat};
 
 /// Errors and the result are labelled with this format.
 const FORMAT: TranscriptFormat = TranscriptFormat::TranscribeCallAnalytics;
@@ -50,7 +50,23 @@ pub(crate) fn parse(text: &str) -> Result<Transcript, ParseError> {
             confidence: None,
         });
     }
-    finish(FORMAT, segments, document.language_code, Vec::new())
+    let mut transcript = finish(FORMAT, segments, document.language_code, Vec::new())?;
+    transcript.roles = transcript
+        .speakers()
+        .into_iter()
+        .filter_map(|speaker| Some((speaker.to_string(), source_role(speaker)?)))
+        .collect();
+    Ok(transcript)
+}
+
+/// The role Call Analytics' participant role stands for: the agent leads the call as an
+/// interviewer does, the customer is the one whose words are evidence.
+fn source_role(speaker: &str) -> Option<SpeakerRole> {
+    match speaker {
+        "Agent" => Some(SpeakerRole::Interviewer),
+        "Customer" => Some(SpeakerRole::Participant),
+        _ => None,
+    }
 }
 
 /// `AGENT` → `Agent`; an empty role is `Speaker`.

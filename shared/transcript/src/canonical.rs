@@ -76,9 +76,24 @@ pub(crate) fn from_value(value: &Value) -> Result<Transcript, ParseError> {
         Some(value) => serde_json::from_value::<Vec<Warning>>(value.clone())
             .map_err(|_| type_error("warnings must be an array of {line, kind} objects", value))?,
     };
+    let roles = match root.get("roles") {
+        None | Some(Value::Null) => Default::default(),
+        Some(value) => serde_json::from_value::<std::collections::BTreeMap<String, crate::SpeakerRole>>(value.clone())
+            .map_err(|_| {
+                type_error(
+                    "roles must be an object of speaker labels to `interviewer` or `participant`",
+                    value,
+                )
+            })?,
+    };
     let mut transcript = finish(FORMAT, segments, language, notes)?;
     transcript.source_format = source_format;
     transcript.warnings = warnings;
+    // Only the roles of speakers the transcript has: a role for nobody means nothing.
+    transcript.roles = roles
+        .into_iter()
+        .filter(|(label, _)| transcript.segments.iter().any(|s| &s.speaker == label))
+        .collect();
     Ok(transcript)
 }
 
@@ -205,6 +220,7 @@ mod tests {
         t.language = Some("en-US".into());
         t.notes = vec!["a note".into()];
         t.warnings = vec![Warning::at(3, crate::WarningKind::SkippedCue)];
+        t.roles.insert("Rosa".into(), crate::SpeakerRole::Participant);
         t
     }
 
@@ -285,7 +301,7 @@ mod tests {
             err.message,
             "source_format is not one of `amazon_transcribe`, `web_vtt`, `srt`, `plain_text`, `canonical`, `speech`, \
              `zoom_vtt`, `zoom_text`, `teams_vtt`, `teams_docx`, `google_meet_text`, `google_meet_docx`, `otter_text`, \
-             `otter_docx`, `rev_text`, `rev_json`, `youtube_sbv`, `assembly_ai`, `deepgram`, `whisper_json`, \
+             `otter_docx`, `otter_srt`, `rev_text`, `rev_json`, `youtube_sbv`, `assembly_ai`, `deepgram`, `whisper_json`, \
              `transcribe_call_analytics`, `word_document`"
         );
         let err = from_value(&json!({"schema_version": 1, "segments": {}})).unwrap_err();

@@ -285,16 +285,16 @@ fn text_format(text: &str, file_name: &str) -> TranscriptFormat {
     }
     let is_number = !first.is_empty() && first.bytes().all(|b| b.is_ascii_digit());
     if is_number && second.contains("-->") {
-        return TranscriptFormat::Srt;
+        return srt_flavour(text);
     }
     if first.contains("-->") {
         if has_comma_decimal(first) {
-            return TranscriptFormat::Srt;
+            return srt_flavour(text);
         }
         return if by_name == Some(TranscriptFormat::WebVtt) {
             TranscriptFormat::WebVtt
         } else {
-            TranscriptFormat::Srt
+            srt_flavour(text)
         };
     }
     if let Some(format) = export_format(text) {
@@ -303,6 +303,15 @@ fn text_format(text: &str, file_name: &str) -> TranscriptFormat {
     match by_name {
         Some(format @ (TranscriptFormat::WebVtt | TranscriptFormat::Srt | TranscriptFormat::YoutubeSbv)) => format,
         _ => TranscriptFormat::PlainText,
+    }
+}
+
+/// Otter.ai's SRT export when a speaker name opens (nearly) every cue, else SRT.
+fn srt_flavour(text: &str) -> TranscriptFormat {
+    if super::otter_srt::looks_like_otter_srt(text) {
+        TranscriptFormat::OtterSrt
+    } else {
+        TranscriptFormat::Srt
     }
 }
 

@@ -156,6 +156,46 @@ fn otter_text_headings_and_footer() {
 }
 
 #[test]
+fn otter_srt_names_open_the_cues() {
+    // Written for the project after Otter's export with "Include speaker names" and automatic
+    // line breaks on: CRLF, typed names with a suffix or a company, a cue that continues.
+    let t = read(fixture!("otter.srt"));
+    assert_eq!(t.source_format, TranscriptFormat::OtterSrt);
+    assert_eq!(
+        rows(&t),
+        vec![
+            (
+                "Ana Ruiz (she/her)",
+                3.12,
+                6.48,
+                "Thanks for joining. How do you plan the week?"
+            ),
+            ("Ben Okafor, Northwind", 9.01, 11.9, "On a whiteboard, mostly."),
+            (
+                "Ben Okafor, Northwind",
+                12.3,
+                15.05,
+                "Honestly: it takes forever on Sundays."
+            ),
+            ("Ben Okafor, Northwind", 15.2, 17.0, "And then someone swaps."),
+            ("Ana Ruiz (she/her)", 18.4, 20.1, "Last question."),
+        ]
+    );
+    assert!(t.warnings.is_empty(), "{:?}", t.warnings);
+    // Read as plain SRT the typed names are not names: the suffix and comma fail the rule.
+    let as_srt = parse_as(
+        TranscriptFormat::Srt,
+        std::str::from_utf8(fixture!("otter.srt")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        as_srt.speakers().iter().all(|s| !s.starts_with("Ana Ruiz")),
+        "{:?}",
+        as_srt.speakers()
+    );
+}
+
+#[test]
 fn otter_docx() {
     let t = read(fixture!("otter.docx"));
     assert_eq!(t.source_format, TranscriptFormat::OtterDocx);
@@ -284,6 +324,15 @@ fn transcribe_call_analytics_roles() {
         ]
     );
     assert_eq!(t.language.as_deref(), Some("en-US"));
+    // The roles are the source's own, kept as declared roles (a person may still override).
+    assert_eq!(
+        t.declared(SpeakerRole::Interviewer),
+        std::collections::BTreeSet::from(["Agent"])
+    );
+    assert_eq!(
+        t.declared(SpeakerRole::Participant),
+        std::collections::BTreeSet::from(["Customer"])
+    );
 }
 
 #[test]
@@ -309,6 +358,7 @@ fn serialized_format_names_are_stable() {
             "google_meet_docx",
             "otter_text",
             "otter_docx",
+            "otter_srt",
             "rev_text",
             "rev_json",
             "youtube_sbv",

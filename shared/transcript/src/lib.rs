@@ -23,6 +23,8 @@ mod headed;
 mod markup;
 mod meet;
 mod model;
+mod naming;
+mod otter_srt;
 mod plain;
 mod rev;
 mod sbv;
@@ -37,6 +39,7 @@ pub mod media;
 
 pub use detect::{detect_format, is_transcript_name};
 pub use model::*;
+pub use naming::*;
 pub use speaker::is_speaker_name;
 
 use detect::Classified;
@@ -161,6 +164,7 @@ fn parse_text(format: TranscriptFormat, text: &str) -> Result<Transcript, ParseE
     match format {
         TranscriptFormat::WebVtt => webvtt::parse(text),
         TranscriptFormat::Srt => srt::parse(text),
+        TranscriptFormat::OtterSrt => otter_srt::parse(text),
         TranscriptFormat::PlainText => plain::parse(text),
         TranscriptFormat::AmazonTranscribe => amazon::parse(text),
         TranscriptFormat::Canonical => {
@@ -285,7 +289,9 @@ pub(crate) fn finish(
     segments.retain(|s| !s.text.trim().is_empty());
     if segments.is_empty() {
         let message = match format {
-            TranscriptFormat::WebVtt | TranscriptFormat::Srt => "the file has no cues with text",
+            TranscriptFormat::WebVtt | TranscriptFormat::Srt | TranscriptFormat::OtterSrt => {
+                "the file has no cues with text"
+            }
             TranscriptFormat::AmazonTranscribe => "the output has no words (no items and no audio segments with text)",
             TranscriptFormat::PlainText => "the file has no `Speaker: text` lines with text",
             TranscriptFormat::Canonical | TranscriptFormat::Speech => "the transcript has no segments with text",

@@ -37,6 +37,8 @@ pub enum TranscriptFormat {
     OtterText,
     /// Otter.ai Word export.
     OtterDocx,
+    /// Otter.ai SRT export with speaker names (`Name: ` opening the cues).
+    OtterSrt,
     /// Rev text (`Name (00:00:03):` then the words).
     RevText,
     /// Rev JSON (`monologues` of elements).
@@ -58,7 +60,7 @@ pub enum TranscriptFormat {
 
 impl TranscriptFormat {
     /// Every format, in declaration order (for messages listing the valid names).
-    pub const ALL: [TranscriptFormat; 22] = [
+    pub const ALL: [TranscriptFormat; 23] = [
         TranscriptFormat::AmazonTranscribe,
         TranscriptFormat::WebVtt,
         TranscriptFormat::Srt,
@@ -73,6 +75,7 @@ impl TranscriptFormat {
         TranscriptFormat::GoogleMeetDocx,
         TranscriptFormat::OtterText,
         TranscriptFormat::OtterDocx,
+        TranscriptFormat::OtterSrt,
         TranscriptFormat::RevText,
         TranscriptFormat::RevJson,
         TranscriptFormat::YoutubeSbv,
@@ -100,6 +103,7 @@ impl TranscriptFormat {
             TranscriptFormat::GoogleMeetDocx => "Google Meet .docx",
             TranscriptFormat::OtterText => "Otter.ai text",
             TranscriptFormat::OtterDocx => "Otter.ai .docx",
+            TranscriptFormat::OtterSrt => "Otter.ai SRT",
             TranscriptFormat::RevText => "Rev text",
             TranscriptFormat::RevJson => "Rev JSON",
             TranscriptFormat::YoutubeSbv => "YouTube SBV",
@@ -151,6 +155,11 @@ pub struct Transcript {
     /// file, and the person who uploaded it should know where to look.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Warning>,
+    /// Roles the source itself declares, by speaker label (Call Analytics' agent and customer),
+    /// joined by the ones a person assigns ([`Transcript::with_speakers`]). Speakers absent
+    /// here are left to the labels' own words ("Interviewer") or the analyzer's guess.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub roles: std::collections::BTreeMap<String, crate::naming::SpeakerRole>,
 }
 
 /// Something a reader skipped or repaired instead of refusing the file. Names no content.
@@ -215,6 +224,7 @@ impl Transcript {
             notes: Vec::new(),
             encoding: None,
             warnings: Vec::new(),
+            roles: std::collections::BTreeMap::new(),
         }
     }
 

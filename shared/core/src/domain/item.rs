@@ -4,6 +4,7 @@ use super::ids::{InterviewId, RunId};
 use super::status::{Status, Step};
 use crate::analysis::ModelUsage;
 use chrono::{DateTime, Utc};
+use interview_transcript::SpeakerAssignments;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -214,7 +215,11 @@ pub struct Counts {
 /// - 1: the single-crate releases (no `schema_version` field).
 /// - 2: the same fields, plus `schema_version` itself, `warnings` (what the transcript's reader
 ///   skipped or repaired) and `error.excerpt` (the only place a line of content may be kept).
-pub const ITEM_SCHEMA_VERSION: u32 = 2;
+/// - 3: plus `speakers` (names and roles a person gave the transcript's speakers) and
+///   `interviewer_guess`. Both optional, so version 2 items load unchanged; bumped all the
+///   same because a version 2 writer would drop a person's assignments on its next write, and
+///   the version says which items carry them.
+pub const ITEM_SCHEMA_VERSION: u32 = 3;
 
 fn first_item_schema() -> u32 {
     1
@@ -274,6 +279,17 @@ pub struct Interview {
     /// absent when no model service was called (the local analyzer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_usage: Option<ModelUsage>,
+    /// Names and roles a person gave the transcript's speaker labels (`interviews speakers`,
+    /// `PUT /v1/interviews/{id}/speakers`); applied to the transcript before extract and
+    /// analyze, so evidence, themes and personas carry them. Interview content, like the
+    /// results: never logged.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub speakers: SpeakerAssignments,
+    /// The speaker labels the analyzer took for the interviewer in the current results when
+    /// neither the source nor a person said who interviews: a guess, shown as one, that a
+    /// person corrects by assigning roles.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub interviewer_guess: Vec<String>,
 }
 
 impl Interview {
@@ -301,6 +317,8 @@ impl Interview {
             note: None,
             warnings: Vec::new(),
             model_usage: None,
+            speakers: SpeakerAssignments::new(),
+            interviewer_guess: Vec::new(),
         }
     }
 
@@ -323,8 +341,11 @@ impl Interview {
     /// must disappear with the interview. The excerpt goes, and so does the error's message:
     /// ours name formats, lines and fields only, but a cause from outside the pipeline (a
     /// Lambda runtime error, an item written by an older version) may quote the upload. Step,
-    /// kind, time, timeline and counts stay.
+    /// kind, time, timeline and counts stay. Speaker assignments and the interviewer guess go
+    /// too: they hold people's names.
     pub fn forget_content(&mut self) {
+        self.speakers.clear();
+        self.interviewer_guess.clear();
         if let Some(error) = &mut self.error {
             error.excerpt = None;
             error.message = format!(
@@ -489,7 +510,16 @@ mod tests {
         let mut error = error_with(Some("Jane Doe, SSN 123-45-6789"));
         error.message = "an older reader quoted `Jane Doe, SSN 123-45-6789`".into();
         item.error = Some(error);
+        item.speakers.insert(
+            "spk_0".into(),
+            interview_transcript::SpeakerAssignment {
+                name: Some("Jane Doe".into()),
+                role: None,
+            },
+        );
+        item.interviewer_guess = vec!["Tom".into()];
         item.forget_content();
+        assert!(item.speakers.is_empty() && item.interviewer_guess.is_empty());
         let error = item.error.unwrap();
         assert_eq!(error.excerpt, None);
         assert_eq!(
