@@ -8,6 +8,7 @@ use super::{
 use crate::analysis::{validate_analysis, EvidenceDoc, ModelUsage};
 use crate::domain::{ArtifactName, Step};
 use crate::error::TaskError;
+use crate::progress::ItemProgress;
 use crate::services::Services;
 use crate::transcript::Transcript;
 use crate::Deadline;
@@ -40,7 +41,11 @@ pub async fn handle(services: &Services, input: TaskInput, deadline: Deadline) -
         }
         let transcript: Transcript = read_artifact(services, &item, ArtifactName::Transcript).await?;
         let evidence: EvidenceDoc = read_artifact(services, &item, ArtifactName::Evidence).await?;
-        let analysis = services.analyzer.analyze(&transcript, &evidence).await?;
+        let progress = ItemProgress::new(services, &input, Step::Analyze);
+        let analysis = services
+            .analyzer
+            .analyze_reporting(&transcript, &evidence, &progress)
+            .await?;
         validate_analysis(&evidence, &analysis).map_err(|e| {
             TaskError::Provider(format!(
                 "the analyzer `{}` produced an analysis that failed validation: {e}",

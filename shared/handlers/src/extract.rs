@@ -8,6 +8,7 @@ use super::{
 use crate::analysis::validate_evidence;
 use crate::domain::{ArtifactName, Step};
 use crate::error::TaskError;
+use crate::progress::ItemProgress;
 use crate::services::Services;
 use crate::transcript::Transcript;
 use crate::Deadline;
@@ -39,7 +40,8 @@ pub async fn handle(services: &Services, input: TaskInput, deadline: Deadline) -
             });
         }
         let transcript: Transcript = read_artifact(services, &item, ArtifactName::Transcript).await?;
-        let evidence = services.analyzer.extract(&transcript).await?;
+        let progress = ItemProgress::new(services, &input, Step::Extract);
+        let evidence = services.analyzer.extract_reporting(&transcript, &progress).await?;
         if let Err(e) = validate_evidence(&transcript, &evidence) {
             let error = TaskError::Provider(format!(
                 "the analyzer `{}` produced evidence that failed validation: {e}",

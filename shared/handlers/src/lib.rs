@@ -8,6 +8,7 @@ pub mod analyze;
 pub mod extract;
 pub mod ingest;
 pub mod mark_failed;
+pub mod progress;
 pub mod retry;
 pub mod sweeper;
 pub mod transcribe;
@@ -153,6 +154,7 @@ pub(crate) async fn finish_step(
             record.duration_ms = record.started_at.map(|s| (now - s).num_milliseconds().max(0) as u64);
             item.step = step.next();
             item.progress = item.step.progress_floor();
+            item.status_detail = None;
             if item.step == Step::Done {
                 item.status = Status::Ready;
             }

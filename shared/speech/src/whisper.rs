@@ -32,6 +32,7 @@ use crate::transcript::{Transcript, TranscriptFormat};
 use async_trait::async_trait;
 use ct2rs::sys::{Device, StorageView, Whisper as Ct2Whisper, WhisperOptions};
 use ct2rs::{ComputeType, Config};
+use interview_core::progress::WorkProgress;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -215,6 +216,18 @@ impl WhisperModel {
 
     /// Transcribes 16 kHz mono samples.
     pub fn transcribe(&self, samples: &[f32], language: Option<&str>, beam_size: usize) -> Result<Recognition, String> {
+        self.transcribe_reporting(samples, language, beam_size, &mut |_| {})
+    }
+
+    /// [`WhisperModel::transcribe`], calling `reached` with the seconds transcribed so far after
+    /// every window (at most 30 s of audio apart).
+    pub fn transcribe_reporting(
+        &self,
+        samples: &[f32],
+        language: Option<&str>,
+        beam_size: usize,
+        reached: &mut dyn FnMut(f64),
+    ) -> Result<Recognition, String> {
         let rate = f64::from(TARGET_RATE);
         let total = samples.len();
         let mut recognition = Recognition::default();
@@ -230,6 +243,7 @@ impl WhisperModel {
         };
         let mut seek = 0usize;
         while seek < total && (total - seek) as f64 / rate >= MIN_TAIL {
+            reached(seek as f64 / rate);
             let end = (seek + WINDOW_SAMPLES).min(total);
             let window = &samples[seek..end];
             let window_seconds = window.len() as f64 / rate;
@@ -308,6 +322,7 @@ impl WhisperModel {
                 }
             }
         }
+        reached(total as f64 / rate);
         recognition.language = language;
         Ok(recognition)
     }
@@ -602,6 +617,8 @@ struct Inner {
     limits: DurationLimits,
     max_bytes: u64,
     jobs: Mutex<std::collections::HashMap<String, tokio::sync::watch::Receiver<JobResult>>>,
+    /// How far each known job has come, for [`Transcriber::progress`].
+    progress: Arc<Mutex<std::collections::HashMap<String, WorkProgress>>>,
     one_at_a_time: tokio::sync::Semaphore,
 }
 
@@ -615,6 +632,7 @@ impl WhisperTranscriber {
                 limits,
                 max_bytes,
                 jobs: Mutex::new(Default::default()),
+                progress: Arc::new(Mutex::new(Default::default())),
                 one_at_a_time: tokio::sync::Semaphore::new(1),
             }),
             inline_wait: INLINE_WAIT,
@@ -645,6 +663,7 @@ impl WhisperTranscriber {
         }
         let (tx, rx) = tokio::sync::watch::channel(None);
         jobs.insert(request.job_name.clone(), rx.clone());
+        lock(&self.inner.progress).insert(request.job_name.clone(), WorkProgress::Queued);
         let this = self.clone();
         let request = request.clone();
         tokio::spawn(async move {
@@ -672,11 +691,8 @@ impl WhisperTranscriber {
         };
         match result {
             Some(result) => {
-                self.inner
-                    .jobs
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .remove(&request.job_name);
+                lock(&self.inner.jobs).remove(&request.job_name);
+                lock(&self.inner.progress).remove(&request.job_name);
                 result
             }
             None => Ok(TranscriptionState::InProgress),
@@ -713,10 +729,21 @@ impl WhisperTranscriber {
         let config = inner.config.clone();
         let limits = inner.limits.clone();
         let job = request.job_name.clone();
-        tokio::task::spawn_blocking(move || transcribe_file(&model, &config, &limits, &path, format, &job))
-            .await
-            .map_err(|e| internal(format!("the transcription thread panicked: {e}")))?
+        let progress = inner.progress.clone();
+        let mut reached = move |p: WorkProgress| {
+            lock(&progress).insert(job.clone(), p);
+        };
+        let job = request.job_name.clone();
+        tokio::task::spawn_blocking(move || {
+            transcribe_file(&model, &config, &limits, &path, format, &job, &mut reached)
+        })
+        .await
+        .map_err(|e| internal(format!("the transcription thread panicked: {e}")))?
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn internal(message: String) -> ProviderError {
@@ -733,7 +760,8 @@ fn input(message: String) -> ProviderError {
     }
 }
 
-/// Probes, decodes, checks the duration, transcribes and assigns speakers (blocking).
+/// Probes, decodes, checks the duration, transcribes and assigns speakers (blocking), telling
+/// `reached` how far it has come after every window.
 pub fn transcribe_file(
     model: &WhisperModel,
     config: &WhisperConfig,
@@ -741,6 +769,7 @@ pub fn transcribe_file(
     path: &Path,
     format: Option<MediaFormat>,
     job: &str,
+    reached: &mut dyn FnMut(WorkProgress),
 ) -> Result<TranscriptionState, ProviderError> {
     let format = match format {
         Some(f) => f,
@@ -767,8 +796,14 @@ pub fn transcribe_file(
     let started = std::time::Instant::now();
     let audio = decode_file(path, format).map_err(|e| input(format!("the recording {e}")))?;
     let decoded_in = started.elapsed();
+    let total = audio.duration();
     let recognition = model
-        .transcribe(&audio.samples, config.language.as_deref(), config.beam_size)
+        .transcribe_reporting(
+            &audio.samples,
+            config.language.as_deref(),
+            config.beam_size,
+            &mut |done| reached(WorkProgress::Transcribing { done, total }),
+        )
         .map_err(internal)?;
     tracing::info!(
         job,
@@ -806,6 +841,10 @@ impl Transcriber for WhisperTranscriber {
 
     async fn check(&self, request: &TranscriptionRequest) -> Result<TranscriptionState, ProviderError> {
         self.outcome(request, std::time::Duration::from_millis(200)).await
+    }
+
+    fn progress(&self, request: &TranscriptionRequest) -> Option<WorkProgress> {
+        lock(&self.inner.progress).get(&request.job_name).copied()
     }
 }
 
