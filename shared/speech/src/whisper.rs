@@ -23,8 +23,9 @@
 //! the background, one at a time; `start` waits a minute for short recordings, and longer ones
 //! are polled through the state machine's Wait → check loop (see [`WhisperTranscriber`]).
 
-use super::audio::{decode_file, Audio, TARGET_RATE};
-use super::segment::{speaker_turns, Recognized};
+use super::audio::{Audio, TARGET_RATE};
+use super::segment::{speaker_turns, speaker_turns_from, Recognized};
+use super::stream::{AudioStream, Envelopes, InMemory, SampleSource, Windows};
 use crate::error::{BlobError, ProviderError};
 use crate::media::{self, DurationLimits, MediaFormat, ProbeInput};
 use crate::ports::{BlobStore, Transcriber, TranscriptionRequest, TranscriptionState};
@@ -126,6 +127,29 @@ impl std::fmt::Debug for WhisperModel {
     }
 }
 
+/// Why a transcription stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum WhisperError {
+    /// The recording stopped decoding part-way (the upload's fault; a retry does not help).
+    #[error("the recording {0}")]
+    Media(crate::media::MediaError),
+    /// CTranslate2 or the model failed (ours to look into).
+    #[error("{0}")]
+    Engine(String),
+}
+
+impl From<String> for WhisperError {
+    fn from(message: String) -> Self {
+        WhisperError::Engine(message)
+    }
+}
+
+impl From<&str> for WhisperError {
+    fn from(message: &str) -> Self {
+        WhisperError::Engine(message.to_string())
+    }
+}
+
 /// What one transcription found.
 #[derive(Debug, Clone, Default)]
 pub struct Recognition {
@@ -215,21 +239,26 @@ impl WhisperModel {
     }
 
     /// Transcribes 16 kHz mono samples.
-    pub fn transcribe(&self, samples: &[f32], language: Option<&str>, beam_size: usize) -> Result<Recognition, String> {
-        self.transcribe_reporting(samples, language, beam_size, &mut |_| {})
-    }
-
-    /// [`WhisperModel::transcribe`], calling `reached` with the seconds transcribed so far after
-    /// every window (at most 30 s of audio apart).
-    pub fn transcribe_reporting(
+    pub fn transcribe(
         &self,
         samples: &[f32],
         language: Option<&str>,
         beam_size: usize,
+    ) -> Result<Recognition, WhisperError> {
+        self.transcribe_reporting(&mut InMemory(samples), language, beam_size, &mut |_| {})
+    }
+
+    /// Transcribes the samples `source` gives, one 30-second window at a time (a streamed
+    /// recording is never held whole), calling `reached` with the seconds transcribed so far
+    /// before every window and once at the end (at most 30 s of audio apart).
+    pub fn transcribe_reporting(
+        &self,
+        source: &mut dyn SampleSource,
+        language: Option<&str>,
+        beam_size: usize,
         reached: &mut dyn FnMut(f64),
-    ) -> Result<Recognition, String> {
+    ) -> Result<Recognition, WhisperError> {
         let rate = f64::from(TARGET_RATE);
-        let total = samples.len();
         let mut recognition = Recognition::default();
         let mut language = language.map(|l| l.trim_matches(|c| c == '<' || c == '>' || c == '|').to_string());
         if !self.multilingual {
@@ -242,12 +271,17 @@ impl WhisperModel {
             ..Default::default()
         };
         let mut seek = 0usize;
-        while seek < total && (total - seek) as f64 / rate >= MIN_TAIL {
-            reached(seek as f64 / rate);
-            let end = (seek + WINDOW_SAMPLES).min(total);
-            let window = &samples[seek..end];
+        loop {
+            // One sample more than a window tells whether this window is the last.
+            let window = source.window(seek, WINDOW_SAMPLES + 1).map_err(WhisperError::Media)?;
+            let is_last = window.len() <= WINDOW_SAMPLES;
+            let window = &window[..window.len().min(WINDOW_SAMPLES)];
             let window_seconds = window.len() as f64 / rate;
-            let is_last = end == total;
+            if window_seconds < MIN_TAIL {
+                break;
+            }
+            reached(seek as f64 / rate);
+            let end = seek + window.len();
             let mut mel = self.features.compute(window);
             let view = StorageView::new(&[1, self.n_mels, N_FRAMES], &mut mel, Device::CPU)
                 .map_err(|e| format!("cannot hand the features to CTranslate2: {e}"))?;
@@ -322,7 +356,7 @@ impl WhisperModel {
                 }
             }
         }
-        reached(total as f64 / rate);
+        reached(seek as f64 / rate);
         recognition.language = language;
         Ok(recognition)
     }
@@ -794,37 +828,58 @@ pub fn transcribe_file(
         )));
     }
     let started = std::time::Instant::now();
-    let audio = decode_file(path, format).map_err(|e| input(format!("the recording {e}")))?;
-    let decoded_in = started.elapsed();
-    let total = audio.duration();
+    let stream = AudioStream::open(path, format).map_err(|e| input(format!("the recording {e}")))?;
+    let mut windows = Windows::new(stream);
+    // The headers' duration is the progress bar's end; the decoded length wins when it differs.
+    let header_total = info.duration.filter(|d| d.is_finite() && *d > 0.0);
     let recognition = model
         .transcribe_reporting(
-            &audio.samples,
+            &mut windows,
             config.language.as_deref(),
             config.beam_size,
-            &mut |done| reached(WorkProgress::Transcribing { done, total }),
+            &mut |done| {
+                let total = header_total.unwrap_or(done).max(done);
+                reached(WorkProgress::Transcribing { done, total })
+            },
         )
-        .map_err(internal)?;
+        .map_err(|e| match e {
+            WhisperError::Media(e) => input(format!("the recording {e}")),
+            WhisperError::Engine(e) => internal(e),
+        })?;
+    let envelopes = windows.finish().map_err(|e| input(format!("the recording {e}")))?;
     tracing::info!(
         job,
-        audio_seconds = audio.duration(),
-        decode_ms = decoded_in.as_millis() as u64,
+        audio_seconds = envelopes.duration(),
         total_ms = started.elapsed().as_millis() as u64,
         windows = recognition.windows,
         segments = recognition.segments.len(),
         "Whisper finished"
     );
-    Ok(TranscriptionState::Completed(to_transcript(recognition, &audio)))
+    Ok(TranscriptionState::Completed(transcript_from(recognition, &envelopes)))
 }
 
 /// The canonical transcript of a recognition.
 pub fn to_transcript(recognition: Recognition, audio: &Audio) -> Transcript {
-    let (segments, mut notes) = speaker_turns(recognition.segments, audio);
+    let (segments, notes) = speaker_turns(recognition.segments, audio);
+    finish_transcript(segments, notes, recognition.language)
+}
+
+/// The canonical transcript of a recognition of a streamed recording.
+pub fn transcript_from(recognition: Recognition, envelopes: &Envelopes) -> Transcript {
+    let (segments, notes) = speaker_turns_from(recognition.segments, &envelopes.channels, &envelopes.mono);
+    finish_transcript(segments, notes, recognition.language)
+}
+
+fn finish_transcript(
+    segments: Vec<crate::transcript::Segment>,
+    mut notes: Vec<String>,
+    language: Option<String>,
+) -> Transcript {
     if segments.is_empty() {
         notes.push("Whisper found no speech in the recording".into());
     }
     let mut transcript = Transcript::new(TranscriptFormat::Speech, segments);
-    transcript.language = recognition.language;
+    transcript.language = language;
     transcript.notes = notes;
     transcript
 }
