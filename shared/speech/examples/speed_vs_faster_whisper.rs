@@ -15,6 +15,7 @@
 //! before and after.
 
 use interview_speech::audio::decode_file;
+use interview_speech::stream::{AudioStream, Windows};
 use interview_speech::whisper::{transcribe_file, WhisperConfig, WhisperModel};
 use interview_testkit::wer::{script_text, word_errors};
 use interview_transcript::media::{DurationLimits, MediaFormat};
@@ -70,13 +71,35 @@ fn looped_wav(path: &Path, loops: usize) {
 }
 
 /// `--once FILE BEAM THREADS`: one transcription by this project's engine; prints load and
-/// transcription seconds, then the text.
+/// transcription seconds, then the text. With `PROFILE_PARTS` set, first prints (stderr) where
+/// a transcription's time goes.
 fn once(file: &Path, beam: usize, threads: usize) {
     let started = Instant::now();
     let mut config = WhisperConfig::new("base", &models_dir(), Some("en".into()), threads);
     config.beam_size = beam;
     let model = WhisperModel::load(&config).expect("the model (scripts/setup-whisper.sh)");
     let loaded = started.elapsed().as_secs_f64();
+    if std::env::var_os("PROFILE_PARTS").is_some() {
+        // Where the time goes: decoding the audio alone, then the recogniser on the stream.
+        let t = Instant::now();
+        let audio = decode_file(file, MediaFormat::Wav).expect("decode");
+        let decode = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let mut windows = Windows::new(AudioStream::open(file, MediaFormat::Wav).expect("open"));
+        let r = model
+            .transcribe_reporting(&mut windows, Some("en"), beam, &mut |_| {})
+            .expect("transcribed");
+        let total = t.elapsed().as_secs_f64();
+        eprintln!(
+            "profile: audio {:.1} s; load {loaded:.2} s; decode alone {decode:.2} s; recogniser {total:.2} s of which \
+             model calls {:.2} s over {} windows ({:.1} s of silence skipped); features, decode and bookkeeping {:.2} s",
+            audio.duration(),
+            r.model_seconds,
+            r.windows,
+            r.skipped_seconds,
+            total - r.model_seconds
+        );
+    }
     let limits = DurationLimits::new(0.5, 4.0 * 3600.0, false);
     let state = transcribe_file(
         &model,

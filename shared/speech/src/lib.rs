@@ -14,6 +14,7 @@ pub mod audio;
 pub mod probe;
 pub mod segment;
 pub mod stream;
+pub mod vad;
 #[cfg(feature = "whisper")]
 pub mod whisper;
 

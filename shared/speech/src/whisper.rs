@@ -159,6 +159,11 @@ pub struct Recognition {
     pub language: Option<String>,
     /// Windows decoded (including re-decoded tails).
     pub windows: usize,
+    /// Seconds of silence skipped without running the model.
+    pub skipped_seconds: f64,
+    /// Wall-clock seconds spent inside the model's decoding calls (the rest of a transcription
+    /// is decoding the audio, features, and window bookkeeping).
+    pub model_seconds: f64,
 }
 
 /// Why a model could not be used.
@@ -281,6 +286,12 @@ impl WhisperModel {
                 break;
             }
             reached(seek as f64 / rate);
+            // Silence costs a model call per window otherwise; see `vad`.
+            if let Some(skip) = super::vad::skip(window).filter(|n| *n > 0) {
+                recognition.skipped_seconds += skip as f64 / rate;
+                seek += skip;
+                continue;
+            }
             let end = seek + window.len();
             let mut mel = self.features.compute(window);
             let view = StorageView::new(&[1, self.n_mels, N_FRAMES], &mut mel, Device::CPU)
@@ -293,10 +304,11 @@ impl WhisperModel {
                 (Some(lang), true) => vec!["<|startoftranscript|>", lang.as_str(), "<|transcribe|>"],
                 _ => vec!["<|startoftranscript|>"],
             };
-            let result = self
-                .model
-                .generate(&view, &[prompt], &options)
-                .map_err(|e| format!("Whisper failed on the window at {:.1} s: {e}", seek as f64 / rate))?;
+            let called = std::time::Instant::now();
+            let result = self.model.generate(&view, &[prompt], &options);
+            recognition.model_seconds += called.elapsed().as_secs_f64();
+            let result =
+                result.map_err(|e| format!("Whisper failed on the window at {:.1} s: {e}", seek as f64 / rate))?;
             recognition.windows += 1;
             let Some(result) = result.into_iter().next() else {
                 return Err("Whisper returned no result".into());
@@ -852,6 +864,8 @@ pub fn transcribe_file(
         audio_seconds = envelopes.duration(),
         total_ms = started.elapsed().as_millis() as u64,
         windows = recognition.windows,
+        skipped_seconds = recognition.skipped_seconds,
+        model_ms = (recognition.model_seconds * 1000.0) as u64,
         segments = recognition.segments.len(),
         "Whisper finished"
     );
