@@ -9,7 +9,7 @@ use interview_handlers::Pipeline;
 use std::time::Duration;
 
 /// How often the sweeper runs: the stack's EventBridge schedule, `rate(5 minutes)`.
-pub const SWEEP_PERIOD: Duration = Duration::from_secs(300);
+pub const SWEEP_PERIOD: Duration = interview_core::config::SWEEP_INTERVAL;
 
 /// Held while the command runs; dropping it stops the background work.
 pub struct LocalRuns {

@@ -28,6 +28,7 @@ use interview_core::ports::{
     Analyzer, BlobMeta, BlobStore, Expected, ItemStore, ListQuery, Transcriber, TranscriptionRequest,
     TranscriptionState,
 };
+use interview_core::progress::{ProgressSink, WorkProgress};
 use interview_core::s3_event::{created_notification, removed_notification};
 use interview_core::services::Services;
 use interview_core::{BlobError, ProviderError, StoreError};
@@ -807,6 +808,28 @@ impl Analyzer for FaultyAnalyzer {
         self.run(ProviderOp::Analyze, self.inner.analyze(transcript, evidence))
             .await
     }
+
+    async fn extract_reporting(
+        &self,
+        transcript: &Transcript,
+        progress: &dyn ProgressSink,
+    ) -> Result<EvidenceDoc, ProviderError> {
+        self.run(ProviderOp::Extract, self.inner.extract_reporting(transcript, progress))
+            .await
+    }
+
+    async fn analyze_reporting(
+        &self,
+        transcript: &Transcript,
+        evidence: &EvidenceDoc,
+        progress: &dyn ProgressSink,
+    ) -> Result<AnalysisDoc, ProviderError> {
+        self.run(
+            ProviderOp::Analyze,
+            self.inner.analyze_reporting(transcript, evidence, progress),
+        )
+        .await
+    }
 }
 
 /// A [`Transcriber`] that applies its script, then delegates.
@@ -854,6 +877,10 @@ impl Transcriber for FaultyTranscriber {
 
     async fn check(&self, request: &TranscriptionRequest) -> Result<TranscriptionState, ProviderError> {
         self.run(ProviderOp::Check, request, self.inner.check(request)).await
+    }
+
+    fn progress(&self, request: &TranscriptionRequest) -> Option<WorkProgress> {
+        self.inner.progress(request)
     }
 }
 

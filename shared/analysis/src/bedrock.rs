@@ -35,6 +35,7 @@ use aws_sdk_bedrockruntime::types::{
 };
 use aws_sdk_bedrockruntime::Client;
 use aws_smithy_types::{Document, Number};
+use interview_core::progress::{NoProgress, ProgressSink, WorkProgress};
 use interview_core::quote::{find_on_word_boundaries, long_enough, MIN_QUOTE_CHARS, MIN_QUOTE_WORDS};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -349,6 +350,15 @@ impl BedrockAnalyzer {
 
     /// Extracts evidence chunk by chunk; see the module documentation.
     pub async fn extract_evidence(&self, transcript: &Transcript) -> Result<EvidenceDoc, ProviderError> {
+        self.extract_in_parts(transcript, &NoProgress).await
+    }
+
+    /// [`BedrockAnalyzer::extract_evidence`], telling `progress` as each part starts.
+    async fn extract_in_parts(
+        &self,
+        transcript: &Transcript,
+        progress: &dyn ProgressSink,
+    ) -> Result<EvidenceDoc, ProviderError> {
         let chunks = chunk::transcript_chunks(transcript, self.options.chunk_tokens, self.options.overlap_segments);
         let mut meter = Meter::default();
         let mut found = Vec::new();
@@ -358,6 +368,12 @@ impl BedrockAnalyzer {
         // told, and an answer quoting them is refused.
         let interviewers = interviewers(transcript, &sentences(transcript));
         for (k, range) in chunks.iter().enumerate() {
+            progress
+                .report(WorkProgress::Analysing {
+                    part: k + 1,
+                    of: chunks.len(),
+                })
+                .await;
             let prompt = extract_prompt(transcript, range.clone(), k, chunks.len(), &interviewers);
             let what = format!("evidence extraction (part {} of {})", k + 1, chunks.len());
             let located = self
@@ -391,11 +407,33 @@ impl BedrockAnalyzer {
         transcript: &Transcript,
         evidence: &EvidenceDoc,
     ) -> Result<AnalysisDoc, ProviderError> {
+        self.analyze_in_parts(transcript, evidence, &NoProgress).await
+    }
+
+    /// [`BedrockAnalyzer::analyze_evidence`], telling `progress` as each part starts (the
+    /// overall summary of a long interview counts as one more part).
+    async fn analyze_in_parts(
+        &self,
+        transcript: &Transcript,
+        evidence: &EvidenceDoc,
+        progress: &dyn ProgressSink,
+    ) -> Result<AnalysisDoc, ProviderError> {
         let mut meter = Meter::default();
         let chunks = chunk::evidence_chunks(evidence, self.options.chunk_tokens);
         let mut parts = Vec::new();
         let tool = analysis_tool();
+        let parts_total = if chunks.len() > 1 {
+            chunks.len() + 1
+        } else {
+            chunks.len()
+        };
         for (k, range) in chunks.iter().enumerate() {
+            progress
+                .report(WorkProgress::Analysing {
+                    part: k + 1,
+                    of: parts_total,
+                })
+                .await;
             let shown = EvidenceDoc {
                 items: evidence.items[range.clone()].to_vec(),
                 usage: None,
@@ -412,6 +450,12 @@ impl BedrockAnalyzer {
         }
         let mut doc = merge_parts(parts, evidence, &self.name);
         if chunks.len() > 1 {
+            progress
+                .report(WorkProgress::Analysing {
+                    part: parts_total,
+                    of: parts_total,
+                })
+                .await;
             let prompt = summary_prompt(transcript, evidence, &doc);
             let what = "the overall summary".to_string();
             let (summary, questions) = self
@@ -453,6 +497,23 @@ impl Analyzer for BedrockAnalyzer {
 
     async fn analyze(&self, transcript: &Transcript, evidence: &EvidenceDoc) -> Result<AnalysisDoc, ProviderError> {
         self.analyze_evidence(transcript, evidence).await
+    }
+
+    async fn extract_reporting(
+        &self,
+        transcript: &Transcript,
+        progress: &dyn ProgressSink,
+    ) -> Result<EvidenceDoc, ProviderError> {
+        self.extract_in_parts(transcript, progress).await
+    }
+
+    async fn analyze_reporting(
+        &self,
+        transcript: &Transcript,
+        evidence: &EvidenceDoc,
+        progress: &dyn ProgressSink,
+    ) -> Result<AnalysisDoc, ProviderError> {
+        self.analyze_in_parts(transcript, evidence, progress).await
     }
 }
 

@@ -96,6 +96,8 @@ pub struct InterviewView {
     pub step: Step,
     /// 0–100.
     pub progress: u8,
+    /// What long work is doing right now ("transcribing 12:30 of 48:00"); null between steps.
+    pub status_detail: Option<String>,
     /// The current run's number.
     pub run: u32,
     /// First upload.
@@ -170,6 +172,7 @@ impl InterviewView {
             status: item.status,
             step: item.step,
             progress: item.progress,
+            status_detail: item.status_detail.clone(),
             run: item.run_id.number(),
             created_at: item.created_at,
             updated_at: item.updated_at,

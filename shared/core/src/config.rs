@@ -62,9 +62,13 @@ pub struct Settings {
     /// (`TRANSCRIBE_MAX_WAIT_SECONDS`), counted from the step's start: time a job waits in Amazon
     /// Transcribe's queue counts too, since the execution's own timeout would end it anyway.
     pub transcribe_max_wait: Duration,
-    /// Heartbeat age after which a live item is stale, for every step but transcribe.
+    /// Heartbeat age after which a live item is stale, for every step but transcribe. Every step
+    /// writes at least every two minutes while it works (checks, progress, part by part), so the
+    /// default 9 minutes plus the 5-minute sweep ends a stuck interview within 15 minutes, with
+    /// a minute to spare for the sweep itself and the sparse index catching up.
     pub stale_after: Duration,
-    /// Heartbeat age after which an item in transcribe is stale (polls refresh it; keep it above the poll interval).
+    /// The same while transcribing (each check and progress write refreshes it; keep it well
+    /// above the poll interval and the first wait).
     pub stale_after_transcribe: Duration,
     /// Model id for the Bedrock analyzer (`BEDROCK_MODEL_ID`, default Claude 3.5 Haiku). It must
     /// support tool use with a forced tool choice (Anthropic Claude 3+ or Amazon Nova).
@@ -154,6 +158,15 @@ pub enum ConfigError {
 
 /// The default data dir of the embedded backend, relative to the working directory.
 pub const DEFAULT_DATA_DIR: &str = ".data";
+
+/// How often the stack's schedule runs the sweeper (`rate(5 minutes)` in `infra/template.yaml`;
+/// the CLI's local sweep uses the same).
+pub const SWEEP_INTERVAL: Duration = Duration::from_secs(300);
+
+/// The default heartbeat age after which a live item is stale (`STALE_AFTER_SECONDS`,
+/// `STALE_AFTER_TRANSCRIBE_SECONDS`): with [`SWEEP_INTERVAL`], a stuck interview shows `error`
+/// at most 14 minutes after its last write.
+pub const DEFAULT_STALE_AFTER: Duration = Duration::from_secs(540);
 
 impl Settings {
     /// Reads the process environment.
@@ -254,8 +267,8 @@ impl Settings {
             max_transcript_bytes: number("MAX_TRANSCRIPT_BYTES", 50_000_000, "a whole number of bytes")?,
             transcribe_poll_interval: secs("TRANSCRIBE_POLL_SECONDS", 30)?,
             transcribe_max_wait: secs("TRANSCRIBE_MAX_WAIT_SECONDS", 6 * 3600)?,
-            stale_after: secs("STALE_AFTER_SECONDS", 1800)?,
-            stale_after_transcribe: secs("STALE_AFTER_TRANSCRIBE_SECONDS", 2 * 3600)?,
+            stale_after: secs("STALE_AFTER_SECONDS", DEFAULT_STALE_AFTER.as_secs())?,
+            stale_after_transcribe: secs("STALE_AFTER_TRANSCRIBE_SECONDS", DEFAULT_STALE_AFTER.as_secs())?,
             bedrock_model_id: get("BEDROCK_MODEL_ID")
                 .unwrap_or_else(|| "anthropic.claude-3-5-haiku-20241022-v1:0".into()),
             bedrock_region: get("BEDROCK_REGION"),

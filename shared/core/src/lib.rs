@@ -9,6 +9,7 @@
 //! - [`ports`]: the traits the handlers speak to; the adapters live in `interview-aws` and
 //!   `interview-embedded`, the providers in `interview-speech` and `interview-analysis`.
 //! - [`services`]: the set of adapters one process works with, and the one way to build it.
+//! - [`progress`]: how far long work has come, as engines report it and items show it.
 //! - [`listing`]: one page of a project's interviews; [`uploads`]: the way a file gets in.
 //! - [`config`]: settings from the environment; [`s3_event`]: S3 notifications decoded.
 //! - [`events`]: `Interview Status Changed` and the outbox port; [`webhook`]: where events
@@ -22,6 +23,7 @@ pub mod error;
 pub mod events;
 pub mod listing;
 pub mod ports;
+pub mod progress;
 pub mod quote;
 pub mod s3_event;
 pub mod services;

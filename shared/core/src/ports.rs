@@ -5,6 +5,7 @@ use crate::analysis::{AnalysisDoc, EvidenceDoc};
 use crate::domain::{Interview, InterviewId, RunId, Status};
 use crate::error::{BlobError, OrchestratorError, ProviderError, StoreError};
 use crate::listing::{Page, PageQuery};
+use crate::progress::{ProgressSink, WorkProgress};
 use crate::transcript::media::{MediaError, MediaFormat, MediaInfo, ProbeInput};
 use crate::transcript::Transcript;
 use async_trait::async_trait;
@@ -164,6 +165,12 @@ pub trait Transcriber: Send + Sync {
 
     /// Checks a job started earlier.
     async fn check(&self, request: &TranscriptionRequest) -> Result<TranscriptionState, ProviderError>;
+
+    /// How far a job in progress has come, for engines that know (the in-process one does;
+    /// Amazon Transcribe does not say).
+    fn progress(&self, _request: &TranscriptionRequest) -> Option<WorkProgress> {
+        None
+    }
 }
 
 /// Finds evidence in a transcript and analyses it.
@@ -177,6 +184,26 @@ pub trait Analyzer: Send + Sync {
 
     /// Analyses the evidence; the caller validates references before writing.
     async fn analyze(&self, transcript: &Transcript, evidence: &EvidenceDoc) -> Result<AnalysisDoc, ProviderError>;
+
+    /// [`Analyzer::extract`], reporting each part of a long transcript to `progress` as it
+    /// starts (the model analyzer works in parts; the default is one quick step).
+    async fn extract_reporting(
+        &self,
+        transcript: &Transcript,
+        _progress: &dyn ProgressSink,
+    ) -> Result<EvidenceDoc, ProviderError> {
+        self.extract(transcript).await
+    }
+
+    /// [`Analyzer::analyze`], reporting each part to `progress` as it starts.
+    async fn analyze_reporting(
+        &self,
+        transcript: &Transcript,
+        evidence: &EvidenceDoc,
+        _progress: &dyn ProgressSink,
+    ) -> Result<AnalysisDoc, ProviderError> {
+        self.analyze(transcript, evidence).await
+    }
 }
 
 /// Reads a recording's headers: container, codec, duration, and whether its first packets

@@ -8,6 +8,7 @@ use super::{
 use crate::analysis::{validate_analysis, EvidenceDoc, ModelUsage};
 use crate::domain::{ArtifactName, Step};
 use crate::error::TaskError;
+use crate::progress::ItemProgress;
 use crate::services::Services;
 use crate::transcript::Transcript;
 use crate::Deadline;
@@ -42,7 +43,11 @@ pub async fn handle(services: &Services, input: TaskInput, deadline: Deadline) -
             .await?
             .with_speakers(&item.speakers);
         let evidence: EvidenceDoc = read_artifact(services, &item, ArtifactName::Evidence).await?;
-        let analysis = services.analyzer.analyze(&transcript, &evidence).await?;
+        let progress = ItemProgress::new(services, &input, Step::Analyze);
+        let analysis = services
+            .analyzer
+            .analyze_reporting(&transcript, &evidence, &progress)
+            .await?;
         validate_analysis(&evidence, &analysis).map_err(|e| {
             TaskError::Provider(format!(
                 "the analyzer `{}` produced an analysis that failed validation: {e}",

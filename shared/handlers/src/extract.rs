@@ -9,6 +9,7 @@ use super::{
 use crate::analysis::validate_evidence;
 use crate::domain::{ArtifactName, Step};
 use crate::error::TaskError;
+use crate::progress::ItemProgress;
 use crate::services::Services;
 use crate::transcript::Transcript;
 use crate::Deadline;
@@ -42,7 +43,8 @@ pub async fn handle(services: &Services, input: TaskInput, deadline: Deadline) -
         let source: Transcript = read_artifact(services, &item, ArtifactName::Transcript).await?;
         // The names and roles a person gave are applied here, never written into the transcript.
         let transcript = source.with_speakers(&item.speakers);
-        let evidence = services.analyzer.extract(&transcript).await?;
+        let progress = ItemProgress::new(services, &input, Step::Extract);
+        let evidence = services.analyzer.extract_reporting(&transcript, &progress).await?;
         if let Err(e) = validate_evidence(&transcript, &evidence) {
             let error = TaskError::Provider(format!(
                 "the analyzer `{}` produced evidence that failed validation: {e}",

@@ -8,6 +8,7 @@ pub mod analyze;
 pub mod extract;
 pub mod ingest;
 pub mod mark_failed;
+pub mod progress;
 pub mod retry;
 pub mod speakers;
 pub mod stream_events;
@@ -157,6 +158,7 @@ pub(crate) async fn finish_step(
             record.duration_ms = record.started_at.map(|s| (now - s).num_milliseconds().max(0) as u64);
             item.step = step.next();
             item.progress = item.step.progress_floor();
+            item.status_detail = None;
             if item.step == Step::Done {
                 item.status = Status::Ready;
             }

@@ -12,9 +12,11 @@ use crate::error::{BlobError, TaskError};
 use crate::mark_failed::fail_with_excerpt;
 use crate::media::{human_duration, sniff, DurationLimits, ProbeInput, Sniffed, PROBE_BYTES, SNIFF_BYTES};
 use crate::ports::{TranscriptionRequest, TranscriptionState};
+use crate::progress::overall_progress;
 use crate::services::Services;
 use crate::transcript::{parse_transcript, Transcript};
 use crate::Deadline;
+use interview_core::progress::MIN_WRITE_INTERVAL;
 use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 
@@ -276,16 +278,33 @@ async fn on_state(
             let job = job_name(item);
             let poll = services.settings.transcribe_poll_interval.as_secs().max(1);
             let now = services.now();
+            let known = services.transcriber.progress(&request(item));
+            let engine = services.transcriber.name().to_string();
+            let interval = chrono::Duration::from_std(MIN_WRITE_INTERVAL).unwrap_or_default();
+            // Each check is the interview's heartbeat; one write per interval is enough.
             update_item(
                 services.store.as_ref(),
                 &item.id,
                 Some(&input.run_id),
                 || services.now(),
                 |i| {
+                    if i.transcription_job.as_deref() == Some(job.as_str()) && now - i.updated_at < interval {
+                        return Ok(Change::Skip);
+                    }
                     i.transcription_job = Some(job.clone());
                     let started = i.steps.get(&Step::Transcribe).and_then(|s| s.started_at).unwrap_or(now);
-                    let minutes = (now - started).num_minutes().max(0) as u8;
-                    i.progress = i.progress.max(minutes.min(45));
+                    match &known {
+                        Some(progress) => {
+                            i.progress = i.progress.max(overall_progress(Step::Transcribe, progress));
+                            i.status_detail = Some(progress.detail());
+                        }
+                        None => {
+                            // The engine does not say how far it is: a minute a point, short of extract's floor.
+                            let minutes = (now - started).num_minutes().max(0);
+                            i.progress = i.progress.max(minutes.min(45) as u8);
+                            i.status_detail = Some(format!("waiting for {engine} ({minutes} min so far)"));
+                        }
+                    }
                     Ok(Change::Write)
                 },
             )
@@ -396,13 +415,14 @@ async fn store_transcript(
 
 /// Shortest first wait after starting a job, in seconds.
 pub const FIRST_WAIT_MIN: u64 = 15;
-/// Longest first wait after starting a job, in seconds.
-pub const FIRST_WAIT_MAX: u64 = 600;
+/// Longest first wait after starting a job, in seconds: every check is the interview's
+/// heartbeat, and the stale thresholds count on one at least every two minutes.
+pub const FIRST_WAIT_MAX: u64 = 120;
 /// Share of the recording's duration to wait before the first check.
 pub const FIRST_WAIT_SHARE: f64 = 0.25;
 
 /// Seconds to wait before the first check of a job just started: a quarter of the recording's
-/// duration (batch jobs rarely finish faster), within 15 s and 10 min; the poll interval when
+/// duration (batch jobs rarely finish faster), within 15 s and 2 min; the poll interval when
 /// the duration is unknown.
 pub fn first_wait_seconds(media_seconds: Option<f64>, poll_seconds: u64) -> u64 {
     match media_seconds {
@@ -421,7 +441,7 @@ mod tests {
     fn the_first_wait_scales_with_the_recording() {
         assert_eq!(first_wait_seconds(Some(10.0), 30), 15);
         assert_eq!(first_wait_seconds(Some(240.0), 30), 60);
-        assert_eq!(first_wait_seconds(Some(4.0 * 3600.0), 30), 600);
+        assert_eq!(first_wait_seconds(Some(4.0 * 3600.0), 30), 120);
         assert_eq!(first_wait_seconds(None, 30), 30);
         assert_eq!(first_wait_seconds(Some(f64::NAN), 0), 1);
     }

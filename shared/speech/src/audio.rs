@@ -15,11 +15,8 @@
 //! as exact integer ratios, so long recordings do not drift.
 
 use crate::media::{MediaError, MediaFormat};
-use crate::probe;
+use crate::stream::AudioStream;
 use std::path::Path;
-use symphonia::core::audio::SampleBuffer;
-use symphonia::core::codecs::DecoderOptions;
-use symphonia::core::errors::Error as SymphoniaError;
 
 /// The sample rate speech engines take.
 pub const TARGET_RATE: u32 = 16_000;
@@ -66,130 +63,22 @@ impl Audio {
     }
 }
 
-/// How many undecodable packets are tolerated (a glitch) before the file counts as damaged.
-const MAX_BAD_PACKETS: usize = 50;
-
-/// Decodes a whole local file of the sniffed `format` to 16 kHz mono.
+/// Decodes a whole local file of the sniffed `format` to 16 kHz mono. This holds every sample
+/// (230 MB an hour); the recogniser streams instead ([`crate::stream`]).
 pub fn decode_file(path: &Path, format: MediaFormat) -> Result<Audio, MediaError> {
-    crate::guard::check_file(path, format)?;
-    let file = std::fs::File::open(path).map_err(|e| MediaError::Io(e.to_string()))?;
-    let mut media = probe::open(Box::new(file), format)?;
-    let codec = probe::codec_name(media.codec);
-    let mut decoder = symphonia::default::get_codecs()
-        .make(&media.params, &DecoderOptions::default())
-        .map_err(|e| MediaError::Corrupt {
-            format,
-            codec: codec.clone(),
-            detail: format!(
-                "this build cannot decode {codec} ({}); convert the recording to WAV, FLAC, MP3 or M4A (AAC)",
-                probe::describe(&e)
-            ),
-        })?;
-
-    let mut resampler: Option<Resampler> = None;
-    let mut envelope: Option<Envelope> = None;
+    let mut stream = AudioStream::open(path, format)?;
     let mut audio = Audio::default();
-    let mut mono = Vec::new();
-    let mut buffer: Option<SampleBuffer<f32>> = None;
-    let (mut good, mut bad) = (0usize, 0usize);
-    let mut first_problem = None;
-    loop {
-        let packet = match media.reader.next_packet() {
-            Ok(p) => p,
-            Err(e) if probe::is_end_of_data(&e) => break,
-            Err(SymphoniaError::ResetRequired) => break,
-            Err(e) if good > 0 => {
-                tracing::warn!(error = %e, "unreadable data after {good} packets; transcribing what came before it");
-                break;
-            }
-            Err(e) => {
-                return Err(MediaError::Unreadable {
-                    format,
-                    detail: probe::describe(&e),
-                })
-            }
-        };
-        if packet.track_id() != media.track_id {
-            continue;
-        }
-        let decoded = match decoder.decode(&packet) {
-            Ok(d) => d,
-            Err(SymphoniaError::DecodeError(e)) => {
-                bad += 1;
-                first_problem.get_or_insert_with(|| e.to_string());
-                if bad > MAX_BAD_PACKETS && bad > good / 10 {
-                    return Err(MediaError::Corrupt {
-                        format,
-                        codec,
-                        detail: format!(
-                            "{bad} packets do not decode (first: {})",
-                            first_problem.unwrap_or_default()
-                        ),
-                    });
-                }
-                continue;
-            }
-            Err(e) => {
-                return Err(MediaError::Corrupt {
-                    format,
-                    codec,
-                    detail: probe::describe(&e),
-                })
-            }
-        };
-        good += 1;
-        let spec = *decoded.spec();
-        let channels = spec.channels.count().max(1);
-        if decoded.frames() == 0 {
-            continue;
-        }
-        let buf = match &mut buffer {
-            Some(b) if b.capacity() >= decoded.capacity() * channels => b,
-            _ => buffer.insert(SampleBuffer::new(decoded.capacity() as u64, spec)),
-        };
-        buf.copy_interleaved_ref(decoded);
-        let samples = buf.samples();
-        if resampler.is_none() {
-            audio.source_rate = spec.rate;
-            audio.source_channels = channels;
-            resampler = Some(Resampler::new(spec.rate, TARGET_RATE));
-            if channels >= 2 {
-                envelope = Some(Envelope::new(spec.rate, channels));
-            }
-        }
-        if let Some(env) = envelope.as_mut() {
-            env.push(samples, channels);
-        }
-        mono.clear();
-        mono.extend(
-            samples
-                .chunks_exact(channels)
-                .map(|frame| frame.iter().sum::<f32>() / channels as f32),
-        );
-        if let Some(r) = resampler.as_mut() {
-            r.process(&mono, &mut audio.samples);
-        }
+    while stream.next_into(&mut audio.samples)? {}
+    if let Some((rate, channels)) = stream.source {
+        audio.source_rate = rate;
+        audio.source_channels = channels;
     }
-    if good == 0 {
-        return Err(match first_problem {
-            Some(detail) => MediaError::Corrupt { format, codec, detail },
-            None => MediaError::NoAudio { format },
-        });
-    }
-    if let Some(r) = resampler.as_mut() {
-        r.finish(&mut audio.samples);
-    }
-    if let Some(env) = envelope {
-        audio.channel_energy = env.finish();
-    }
-    for s in &mut audio.samples {
-        *s = s.clamp(-1.0, 1.0);
-    }
+    audio.channel_energy = stream.finish().channels;
     Ok(audio)
 }
 
 /// Per-channel mean square per 10 ms.
-struct Envelope {
+pub(crate) struct Envelope {
     frame: usize,
     filled: usize,
     sums: Vec<f32>,
@@ -197,7 +86,7 @@ struct Envelope {
 }
 
 impl Envelope {
-    fn new(rate: u32, channels: usize) -> Self {
+    pub(crate) fn new(rate: u32, channels: usize) -> Self {
         Self {
             frame: (rate as usize / ENVELOPE_RATE).max(1),
             filled: 0,
@@ -206,7 +95,7 @@ impl Envelope {
         }
     }
 
-    fn push(&mut self, interleaved: &[f32], channels: usize) {
+    pub(crate) fn push(&mut self, interleaved: &[f32], channels: usize) {
         if channels != self.sums.len() {
             return;
         }
@@ -229,7 +118,7 @@ impl Envelope {
         self.filled = 0;
     }
 
-    fn finish(mut self) -> Vec<Vec<f32>> {
+    pub(crate) fn finish(mut self) -> Vec<Vec<f32>> {
         if self.filled > 0 {
             self.flush();
         }

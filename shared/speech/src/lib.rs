@@ -6,7 +6,7 @@
 //!   finishing inside `start` (the embedded default when built with the feature).
 //! - [`Unavailable`]: a stand-in that fails with a message saying what to install.
 //!
-//! [`audio`] decodes and resamples recordings, [`segment`] turns recognised text into speaker
+//! [`audio`] decodes and resamples recordings ([`stream`]: window by window, in bounded memory), [`segment`] turns recognised text into speaker
 //! turns, and [`probe`] reads recordings' headers (the `MediaProbe` port's adapter).
 
 pub mod amazon;
@@ -14,6 +14,8 @@ pub mod audio;
 mod guard;
 pub mod probe;
 pub mod segment;
+pub mod stream;
+pub mod vad;
 #[cfg(feature = "whisper")]
 pub mod whisper;
 

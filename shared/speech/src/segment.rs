@@ -51,13 +51,23 @@ pub const CHANNEL_NOTE: &str = "speakers were told apart by audio channel (Speak
 
 /// Assigns speakers and merges turns; returns the segments and notes for the transcript.
 pub fn speaker_turns(recognized: Vec<Recognized>, audio: &Audio) -> (Vec<Segment>, Vec<String>) {
+    speaker_turns_from(recognized, &audio.channel_energy, &audio.mono_energy())
+}
+
+/// [`speaker_turns`] from the recording's energy envelopes alone (10 ms frames: per channel for
+/// two or more channels, and of the mono mix), which is all a streamed recording keeps.
+pub fn speaker_turns_from(
+    recognized: Vec<Recognized>,
+    channel_energy: &[Vec<f32>],
+    mono_energy: &[f32],
+) -> (Vec<Segment>, Vec<String>) {
     let recognized: Vec<Recognized> = recognized.into_iter().filter(|r| !r.text.trim().is_empty()).collect();
     if recognized.is_empty() {
         return (Vec::new(), Vec::new());
     }
-    let (labels, note) = match channel_speakers(&recognized, &audio.channel_energy) {
+    let (labels, note) = match channel_speakers(&recognized, channel_energy) {
         Some(labels) => (labels, CHANNEL_NOTE),
-        None => (pause_speakers(&recognized, &audio.mono_energy()), LOW_CONFIDENCE_NOTE),
+        None => (pause_speakers(&recognized, mono_energy), LOW_CONFIDENCE_NOTE),
     };
     let segments = merge(recognized.into_iter().zip(labels).collect());
     let speakers = {

@@ -23,8 +23,9 @@
 //! the background, one at a time; `start` waits a minute for short recordings, and longer ones
 //! are polled through the state machine's Wait → check loop (see [`WhisperTranscriber`]).
 
-use super::audio::{decode_file, Audio, TARGET_RATE};
-use super::segment::{speaker_turns, Recognized};
+use super::audio::{Audio, TARGET_RATE};
+use super::segment::{speaker_turns, speaker_turns_from, Recognized};
+use super::stream::{AudioStream, Envelopes, InMemory, SampleSource, Windows};
 use crate::error::{BlobError, ProviderError};
 use crate::media::{self, DurationLimits, MediaFormat, ProbeInput};
 use crate::ports::{BlobStore, Transcriber, TranscriptionRequest, TranscriptionState};
@@ -32,6 +33,7 @@ use crate::transcript::{Transcript, TranscriptFormat};
 use async_trait::async_trait;
 use ct2rs::sys::{Device, StorageView, Whisper as Ct2Whisper, WhisperOptions};
 use ct2rs::{ComputeType, Config};
+use interview_core::progress::WorkProgress;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -125,6 +127,29 @@ impl std::fmt::Debug for WhisperModel {
     }
 }
 
+/// Why a transcription stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum WhisperError {
+    /// The recording stopped decoding part-way (the upload's fault; a retry does not help).
+    #[error("the recording {0}")]
+    Media(crate::media::MediaError),
+    /// CTranslate2 or the model failed (ours to look into).
+    #[error("{0}")]
+    Engine(String),
+}
+
+impl From<String> for WhisperError {
+    fn from(message: String) -> Self {
+        WhisperError::Engine(message)
+    }
+}
+
+impl From<&str> for WhisperError {
+    fn from(message: &str) -> Self {
+        WhisperError::Engine(message.to_string())
+    }
+}
+
 /// What one transcription found.
 #[derive(Debug, Clone, Default)]
 pub struct Recognition {
@@ -134,6 +159,11 @@ pub struct Recognition {
     pub language: Option<String>,
     /// Windows decoded (including re-decoded tails).
     pub windows: usize,
+    /// Seconds of silence skipped without running the model.
+    pub skipped_seconds: f64,
+    /// Wall-clock seconds spent inside the model's decoding calls (the rest of a transcription
+    /// is decoding the audio, features, and window bookkeeping).
+    pub model_seconds: f64,
 }
 
 /// Why a model could not be used.
@@ -214,9 +244,26 @@ impl WhisperModel {
     }
 
     /// Transcribes 16 kHz mono samples.
-    pub fn transcribe(&self, samples: &[f32], language: Option<&str>, beam_size: usize) -> Result<Recognition, String> {
+    pub fn transcribe(
+        &self,
+        samples: &[f32],
+        language: Option<&str>,
+        beam_size: usize,
+    ) -> Result<Recognition, WhisperError> {
+        self.transcribe_reporting(&mut InMemory(samples), language, beam_size, &mut |_| {})
+    }
+
+    /// Transcribes the samples `source` gives, one 30-second window at a time (a streamed
+    /// recording is never held whole), calling `reached` with the seconds transcribed so far
+    /// before every window and once at the end (at most 30 s of audio apart).
+    pub fn transcribe_reporting(
+        &self,
+        source: &mut dyn SampleSource,
+        language: Option<&str>,
+        beam_size: usize,
+        reached: &mut dyn FnMut(f64),
+    ) -> Result<Recognition, WhisperError> {
         let rate = f64::from(TARGET_RATE);
-        let total = samples.len();
         let mut recognition = Recognition::default();
         let mut language = language.map(|l| l.trim_matches(|c| c == '<' || c == '>' || c == '|').to_string());
         if !self.multilingual {
@@ -229,11 +276,23 @@ impl WhisperModel {
             ..Default::default()
         };
         let mut seek = 0usize;
-        while seek < total && (total - seek) as f64 / rate >= MIN_TAIL {
-            let end = (seek + WINDOW_SAMPLES).min(total);
-            let window = &samples[seek..end];
+        loop {
+            // One sample more than a window tells whether this window is the last.
+            let window = source.window(seek, WINDOW_SAMPLES + 1).map_err(WhisperError::Media)?;
+            let is_last = window.len() <= WINDOW_SAMPLES;
+            let window = &window[..window.len().min(WINDOW_SAMPLES)];
             let window_seconds = window.len() as f64 / rate;
-            let is_last = end == total;
+            if window_seconds < MIN_TAIL {
+                break;
+            }
+            reached(seek as f64 / rate);
+            // Silence costs a model call per window otherwise; see `vad`.
+            if let Some(skip) = super::vad::skip(window).filter(|n| *n > 0) {
+                recognition.skipped_seconds += skip as f64 / rate;
+                seek += skip;
+                continue;
+            }
+            let end = seek + window.len();
             let mut mel = self.features.compute(window);
             let view = StorageView::new(&[1, self.n_mels, N_FRAMES], &mut mel, Device::CPU)
                 .map_err(|e| format!("cannot hand the features to CTranslate2: {e}"))?;
@@ -245,10 +304,11 @@ impl WhisperModel {
                 (Some(lang), true) => vec!["<|startoftranscript|>", lang.as_str(), "<|transcribe|>"],
                 _ => vec!["<|startoftranscript|>"],
             };
-            let result = self
-                .model
-                .generate(&view, &[prompt], &options)
-                .map_err(|e| format!("Whisper failed on the window at {:.1} s: {e}", seek as f64 / rate))?;
+            let called = std::time::Instant::now();
+            let result = self.model.generate(&view, &[prompt], &options);
+            recognition.model_seconds += called.elapsed().as_secs_f64();
+            let result =
+                result.map_err(|e| format!("Whisper failed on the window at {:.1} s: {e}", seek as f64 / rate))?;
             recognition.windows += 1;
             let Some(result) = result.into_iter().next() else {
                 return Err("Whisper returned no result".into());
@@ -308,6 +368,7 @@ impl WhisperModel {
                 }
             }
         }
+        reached(seek as f64 / rate);
         recognition.language = language;
         Ok(recognition)
     }
@@ -602,6 +663,8 @@ struct Inner {
     limits: DurationLimits,
     max_bytes: u64,
     jobs: Mutex<std::collections::HashMap<String, tokio::sync::watch::Receiver<JobResult>>>,
+    /// How far each known job has come, for [`Transcriber::progress`].
+    progress: Arc<Mutex<std::collections::HashMap<String, WorkProgress>>>,
     one_at_a_time: tokio::sync::Semaphore,
 }
 
@@ -615,6 +678,7 @@ impl WhisperTranscriber {
                 limits,
                 max_bytes,
                 jobs: Mutex::new(Default::default()),
+                progress: Arc::new(Mutex::new(Default::default())),
                 one_at_a_time: tokio::sync::Semaphore::new(1),
             }),
             inline_wait: INLINE_WAIT,
@@ -645,6 +709,7 @@ impl WhisperTranscriber {
         }
         let (tx, rx) = tokio::sync::watch::channel(None);
         jobs.insert(request.job_name.clone(), rx.clone());
+        lock(&self.inner.progress).insert(request.job_name.clone(), WorkProgress::Queued);
         let this = self.clone();
         let request = request.clone();
         tokio::spawn(async move {
@@ -672,11 +737,8 @@ impl WhisperTranscriber {
         };
         match result {
             Some(result) => {
-                self.inner
-                    .jobs
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .remove(&request.job_name);
+                lock(&self.inner.jobs).remove(&request.job_name);
+                lock(&self.inner.progress).remove(&request.job_name);
                 result
             }
             None => Ok(TranscriptionState::InProgress),
@@ -713,10 +775,21 @@ impl WhisperTranscriber {
         let config = inner.config.clone();
         let limits = inner.limits.clone();
         let job = request.job_name.clone();
-        tokio::task::spawn_blocking(move || transcribe_file(&model, &config, &limits, &path, format, &job))
-            .await
-            .map_err(|e| internal(format!("the transcription thread panicked: {e}")))?
+        let progress = inner.progress.clone();
+        let mut reached = move |p: WorkProgress| {
+            lock(&progress).insert(job.clone(), p);
+        };
+        let job = request.job_name.clone();
+        tokio::task::spawn_blocking(move || {
+            transcribe_file(&model, &config, &limits, &path, format, &job, &mut reached)
+        })
+        .await
+        .map_err(|e| internal(format!("the transcription thread panicked: {e}")))?
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn internal(message: String) -> ProviderError {
@@ -733,7 +806,8 @@ fn input(message: String) -> ProviderError {
     }
 }
 
-/// Probes, decodes, checks the duration, transcribes and assigns speakers (blocking).
+/// Probes, decodes, checks the duration, transcribes and assigns speakers (blocking), telling
+/// `reached` how far it has come after every window.
 pub fn transcribe_file(
     model: &WhisperModel,
     config: &WhisperConfig,
@@ -741,6 +815,7 @@ pub fn transcribe_file(
     path: &Path,
     format: Option<MediaFormat>,
     job: &str,
+    reached: &mut dyn FnMut(WorkProgress),
 ) -> Result<TranscriptionState, ProviderError> {
     let format = match format {
         Some(f) => f,
@@ -765,31 +840,60 @@ pub fn transcribe_file(
         )));
     }
     let started = std::time::Instant::now();
-    let audio = decode_file(path, format).map_err(|e| input(format!("the recording {e}")))?;
-    let decoded_in = started.elapsed();
+    let stream = AudioStream::open(path, format).map_err(|e| input(format!("the recording {e}")))?;
+    let mut windows = Windows::new(stream);
+    // The headers' duration is the progress bar's end; the decoded length wins when it differs.
+    let header_total = info.duration.filter(|d| d.is_finite() && *d > 0.0);
     let recognition = model
-        .transcribe(&audio.samples, config.language.as_deref(), config.beam_size)
-        .map_err(internal)?;
+        .transcribe_reporting(
+            &mut windows,
+            config.language.as_deref(),
+            config.beam_size,
+            &mut |done| {
+                let total = header_total.unwrap_or(done).max(done);
+                reached(WorkProgress::Transcribing { done, total })
+            },
+        )
+        .map_err(|e| match e {
+            WhisperError::Media(e) => input(format!("the recording {e}")),
+            WhisperError::Engine(e) => internal(e),
+        })?;
+    let envelopes = windows.finish().map_err(|e| input(format!("the recording {e}")))?;
     tracing::info!(
         job,
-        audio_seconds = audio.duration(),
-        decode_ms = decoded_in.as_millis() as u64,
+        audio_seconds = envelopes.duration(),
         total_ms = started.elapsed().as_millis() as u64,
         windows = recognition.windows,
+        skipped_seconds = recognition.skipped_seconds,
+        model_ms = (recognition.model_seconds * 1000.0) as u64,
         segments = recognition.segments.len(),
         "Whisper finished"
     );
-    Ok(TranscriptionState::Completed(to_transcript(recognition, &audio)))
+    Ok(TranscriptionState::Completed(transcript_from(recognition, &envelopes)))
 }
 
 /// The canonical transcript of a recognition.
 pub fn to_transcript(recognition: Recognition, audio: &Audio) -> Transcript {
-    let (segments, mut notes) = speaker_turns(recognition.segments, audio);
+    let (segments, notes) = speaker_turns(recognition.segments, audio);
+    finish_transcript(segments, notes, recognition.language)
+}
+
+/// The canonical transcript of a recognition of a streamed recording.
+pub fn transcript_from(recognition: Recognition, envelopes: &Envelopes) -> Transcript {
+    let (segments, notes) = speaker_turns_from(recognition.segments, &envelopes.channels, &envelopes.mono);
+    finish_transcript(segments, notes, recognition.language)
+}
+
+fn finish_transcript(
+    segments: Vec<crate::transcript::Segment>,
+    mut notes: Vec<String>,
+    language: Option<String>,
+) -> Transcript {
     if segments.is_empty() {
         notes.push("Whisper found no speech in the recording".into());
     }
     let mut transcript = Transcript::new(TranscriptFormat::Speech, segments);
-    transcript.language = recognition.language;
+    transcript.language = language;
     transcript.notes = notes;
     transcript
 }
@@ -806,6 +910,10 @@ impl Transcriber for WhisperTranscriber {
 
     async fn check(&self, request: &TranscriptionRequest) -> Result<TranscriptionState, ProviderError> {
         self.outcome(request, std::time::Duration::from_millis(200)).await
+    }
+
+    fn progress(&self, request: &TranscriptionRequest) -> Option<WorkProgress> {
+        lock(&self.inner.progress).get(&request.job_name).copied()
     }
 }
 

@@ -9,6 +9,31 @@ use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use interview_testkit::analysis_fixtures::{bakery_interview, generate_long_transcript};
 use std::sync::{Arc, Mutex};
 
+/// Remembers every progress report, in order.
+#[derive(Default)]
+struct Reports(Mutex<Vec<WorkProgress>>);
+
+#[async_trait]
+impl ProgressSink for Reports {
+    async fn report(&self, progress: WorkProgress) {
+        self.0.lock().unwrap().push(progress);
+    }
+}
+
+impl Reports {
+    fn parts(&self) -> Vec<(usize, usize)> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|p| match p {
+                WorkProgress::Analysing { part, of } => (*part, *of),
+                other => panic!("unexpected report {other:?}"),
+            })
+            .collect()
+    }
+}
+
 const MODEL: &str = "anthropic.claude-3-5-haiku-20241022-v1:0";
 
 fn options() -> BedrockOptions {
@@ -455,9 +480,16 @@ async fn a_three_hour_interview_is_chunked_merged_renumbered_and_deduplicated() 
         .then_compute_output(move |req| fake_model(req, &log));
     let client = mock_client!(aws_sdk_bedrockruntime, RuleMode::MatchAny, [&rule]);
     let analyzer = BedrockAnalyzer::with_client(client, options());
-    let doc = analyzer.extract(&t).await.unwrap();
+    let reports = Reports::default();
+    let doc = analyzer.extract_reporting(&t, &reports).await.unwrap();
 
     assert_eq!(rule.num_calls(), chunks.len(), "one Converse call per chunk");
+    let n = chunks.len();
+    assert_eq!(
+        reports.parts(),
+        (1..=n).map(|k| (k, n)).collect::<Vec<_>>(),
+        "one report per part"
+    );
     validate_evidence(&t, &doc).unwrap();
     let answered = answered.lock().unwrap().clone();
     let distinct: HashSet<(usize, String)> = answered.iter().cloned().collect();
@@ -510,11 +542,18 @@ async fn long_evidence_is_analysed_in_parts_whose_themes_merge_before_one_summar
         .match_requests(|req| tool_of(req) == SUMMARY_TOOL)
         .then_compute_output(move |req| fake_model(req, &l2));
     let client = mock_client!(aws_sdk_bedrockruntime, RuleMode::MatchAny, [&analyses, &summaries]);
+    let reports = Reports::default();
     let doc = BedrockAnalyzer::with_client(client, options())
-        .analyze(&t, &evidence)
+        .analyze_reporting(&t, &evidence, &reports)
         .await
         .unwrap();
     assert_eq!((analyses.num_calls(), summaries.num_calls()), (parts.len(), 1));
+    let n = parts.len() + 1;
+    assert_eq!(
+        reports.parts(),
+        (1..=n).map(|k| (k, n)).collect::<Vec<_>>(),
+        "one report per part, the summary last"
+    );
     validate_analysis(&evidence, &doc).unwrap();
     let titles: Vec<(&str, &str, usize)> = doc
         .themes

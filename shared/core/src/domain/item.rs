@@ -239,6 +239,11 @@ pub struct Interview {
     pub step: Step,
     /// 0–100.
     pub progress: u8,
+    /// What long work is doing right now ("transcribing 12:30 of 48:00", "analysing part 3 of
+    /// 6"); absent between steps. Positions and counts only, never content. An optional field
+    /// added within schema 2: readers that do not know it ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_detail: Option<String>,
     /// The current run: the fencing token every task write is conditional on.
     pub run_id: RunId,
     /// Optimistic-concurrency counter; every write bumps it.
@@ -303,6 +308,7 @@ impl Interview {
             status: Status::Queued,
             step: Step::Transcribe,
             progress: 0,
+            status_detail: None,
             run_id,
             version: 1,
             created_at: now,
@@ -330,6 +336,7 @@ impl Interview {
         self.status = Status::Queued;
         self.step = Step::Transcribe;
         self.progress = 0;
+        self.status_detail = None;
         self.steps.clear();
         self.error = None;
         self.note = None;
