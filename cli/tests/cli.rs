@@ -59,10 +59,10 @@ fn process_turns_the_samples_into_ready_interviews_with_artifacts() {
         assert!(item["counts"]["words"].as_u64().unwrap() > 100, "{item}");
         assert!(item["counts"]["evidence"].as_u64().unwrap() > 0, "{item}");
         let id = item["id"].as_str().unwrap();
-        for doc in ["transcript.json", "evidence.json", "analysis.json"] {
+        for (doc, version) in [("transcript.json", 2), ("evidence.json", 1), ("analysis.json", 1)] {
             let path = data.path().join("blobs/local/results").join(id).join("r1").join(doc);
             let json: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-            assert_eq!(json["schema_version"], 1, "{}", path.display());
+            assert_eq!(json["schema_version"], version, "{}", path.display());
         }
         let status = interviews(data.path(), &["status", id]);
         let shown = text(&status);

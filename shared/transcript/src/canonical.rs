@@ -2,14 +2,17 @@
 
 use serde_json::{Map, Value};
 
-use super::{finish, ParseError, Segment, Transcript, TranscriptFormat, Warning, TRANSCRIPT_SCHEMA_VERSION};
+use super::{
+    finish, ParseError, Segment, Transcript, TranscriptFormat, Warning, READABLE_TRANSCRIPT_VERSIONS,
+    TRANSCRIPT_SCHEMA_VERSION,
+};
 
 /// Errors are labelled with this format.
 const FORMAT: TranscriptFormat = TranscriptFormat::Canonical;
 
 /// Validates and reads a transcript.json document.
 ///
-/// `schema_version` must be 1. `source_format` is kept as written (a transcript that came from
+/// `schema_version` must be one this version reads (1 or 2). `source_format` is kept as written (a transcript that came from
 /// WebVTT stays `web_vtt` when uploaded again, so a round trip changes nothing); when absent it
 /// is `canonical`. Each segment needs a non-empty `speaker`, a finite non-negative `start`, an
 /// `end` not before it and a `text`; `confidence`, when present, is between 0 and 1. Messages
@@ -20,11 +23,15 @@ pub(crate) fn from_value(value: &Value) -> Result<Transcript, ParseError> {
         .ok_or_else(|| fail("the document must be a JSON object"))?;
     match root.get("schema_version") {
         None => return Err(fail("`schema_version` is missing")),
-        Some(version) if version.as_u64() == Some(u64::from(TRANSCRIPT_SCHEMA_VERSION)) => {}
+        Some(version)
+            if version
+                .as_u64()
+                .and_then(|v| u32::try_from(v).ok())
+                .is_some_and(|v| READABLE_TRANSCRIPT_VERSIONS.contains(&v)) => {}
         Some(version) if version.is_u64() => {
             return Err(fail(format!(
-            "schema_version {version} is not supported; this version reads schema_version {TRANSCRIPT_SCHEMA_VERSION}"
-        )))
+                "schema_version {version} is not supported; this version reads schema_version 1 to {TRANSCRIPT_SCHEMA_VERSION}"
+            )))
         }
         Some(version) => {
             return Err(fail(format!(
@@ -241,10 +248,10 @@ mod tests {
 
     #[test]
     fn refuses_other_schema_versions() {
-        let err = from_value(&json!({"schema_version": 2, "segments": []})).unwrap_err();
+        let err = from_value(&json!({"schema_version": 3, "segments": []})).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "transcript.json: schema_version 2 is not supported; this version reads schema_version 1"
+            "transcript.json: schema_version 3 is not supported; this version reads schema_version 1 to 2"
         );
         let err = from_value(&json!({"schema_version": "1", "segments": []})).unwrap_err();
         assert_eq!(err.message, "schema_version must be a whole number, found a string");

@@ -1,9 +1,19 @@
-//! The canonical transcript (`results/<id>/r<run>/transcript.json`, schema version 1).
+//! The canonical transcript (`results/<id>/r<run>/transcript.json`, schema version 2).
 
 use serde::{Deserialize, Serialize};
 
 /// The `schema_version` written into every transcript.json.
-pub const TRANSCRIPT_SCHEMA_VERSION: u32 = 1;
+///
+/// - 1: `source_format` one of `amazon_transcribe`, `web_vtt`, `srt`, `plain_text`, `canonical`,
+///   `speech`.
+/// - 2: `source_format` may also name the tools' exports (Zoom, Teams, Meet, Otter, Rev, YouTube,
+///   AssemblyAI, Deepgram, Whisper JSON, Call Analytics, Word), and the optional `encoding`,
+///   `warnings` and `roles` fields. A new value in a closed set is a breaking change for a
+///   reader that knows only the old values, hence the bump; documents of version 1 still read.
+pub const TRANSCRIPT_SCHEMA_VERSION: u32 = 2;
+
+/// The transcript.json versions this version reads (the project's own documents and uploads).
+pub const READABLE_TRANSCRIPT_VERSIONS: std::ops::RangeInclusive<u32> = 1..=TRANSCRIPT_SCHEMA_VERSION;
 
 /// Which input format a transcript came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -272,10 +272,10 @@ fn empty_and_unknown_inputs() {
         err.to_string(),
         "Amazon Transcribe JSON, line 4: not valid JSON (column 15)"
     );
-    let err = parse_transcript(b"{\"schema_version\": 2, \"segments\": []}", "x.json").unwrap_err();
+    let err = parse_transcript(b"{\"schema_version\": 3, \"segments\": []}", "x.json").unwrap_err();
     assert_eq!(
         err.to_string(),
-        "transcript.json: schema_version 2 is not supported; this version reads schema_version 1"
+        "transcript.json: schema_version 3 is not supported; this version reads schema_version 1 to 2"
     );
 }
 
