@@ -253,3 +253,27 @@ async fn the_signing_secret_is_read_from_secrets_manager() {
         Err(SecretError::Missing(SECRET_ARN_VAR))
     ));
 }
+
+/// `events/webhook-sqs.json`, the sample for `cargo lambda invoke`, is what the bus rule
+/// enqueues: both messages deliver and verify.
+#[tokio::test]
+async fn the_sample_event_for_cargo_lambda_delivers_and_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let receiver = Receiver::start(dir.path(), 0);
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../events/webhook-sqs.json");
+    let event: SqsEvent = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let response = sqs::handle(&sender(&receiver.url), event).await;
+    assert!(failed_ids(&response).is_empty(), "{response:?}");
+    let ids: Vec<Value> = receiver
+        .records()
+        .iter()
+        .map(|r| {
+            assert_eq!(r["outcome"], "verified");
+            r["webhook_id"].clone()
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        ["msg_iv-29fa89ca241c682d25361ea4_4", "msg_iv-29fa89ca241c682d25361ea4_9"]
+    );
+}
