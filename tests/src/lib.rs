@@ -13,6 +13,7 @@ pub mod invariants;
 pub mod invoke;
 pub mod lambda_router;
 pub mod moto_stream;
+pub mod webhook_receiver;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_s3::config::Credentials;

@@ -188,3 +188,154 @@ fn the_stream_pipe_bus_dead_letters_and_alert_rule_are_wired_as_the_code_expects
         problems.join("\n  ")
     );
 }
+
+/// The webhook path (docs/events.md): rule on the bus → queue (DLQ after 8 receives) → the
+/// webhook function with partial batch responses, all only when `WebhookUrl` is set, and the
+/// function's role may do exactly what the function does.
+#[test]
+fn the_webhook_rule_queue_function_and_dead_letters_are_wired_and_least_privilege() {
+    use interview_core::webhook::URL_VAR;
+    use interview_webhook::secret::SECRET_ARN_VAR;
+
+    let template = template();
+    let resources = &template["Resources"];
+    let mut problems = Vec::new();
+    let mut expect = |ok: bool, what: &str| {
+        if !ok {
+            problems.push(what.to_string());
+        }
+    };
+    let function = Function::Webhook.resource();
+
+    for (id, resource) in resources.as_object().unwrap() {
+        if id.starts_with("Webhook") || id == "StatusEventsToWebhookRule" {
+            expect(
+                resource["Condition"] == "HasWebhook" || resource["Condition"] == "HasWebhookAndAlarmTopic",
+                &format!("{id} exists only with a webhook URL (Condition HasWebhook)"),
+            );
+        }
+    }
+    expect(
+        template["Conditions"]["HasWebhook"]
+            == json!({"Fn::And": [
+                {"Fn::Not": [{"Fn::Equals": [{"Ref": "WebhookUrl"}, ""]}]},
+                {"Fn::Not": [{"Fn::Equals": [{"Ref": "WebhookSecretArn"}, ""]}]},
+            ]}),
+        "HasWebhook is `WebhookUrl` and `WebhookSecretArn` set",
+    );
+
+    let rule = &resources["StatusEventsToWebhookRule"]["Properties"];
+    expect(
+        rule["EventBusName"] == json!({"Ref": "StatusEventsBus"}),
+        "the webhook rule listens on the stack's bus",
+    );
+    expect(
+        rule["EventPattern"] == json!({"source": [EVENT_SOURCE], "detail-type": [DETAIL_TYPE]}),
+        "the webhook rule matches every status event",
+    );
+    let target = &rule["Targets"][0];
+    expect(
+        normalised(&target["Arn"]) == get_att("WebhookQueue", "Arn"),
+        "the webhook rule targets WebhookQueue",
+    );
+    expect(
+        normalised(&target["DeadLetterConfig"]["Arn"]) == get_att("WebhookDeadLetterQueue", "Arn"),
+        "events the rule cannot enqueue go to WebhookDeadLetterQueue",
+    );
+
+    let queue = &resources["WebhookQueue"]["Properties"];
+    expect(
+        normalised(&queue["RedrivePolicy"]["deadLetterTargetArn"]) == get_att("WebhookDeadLetterQueue", "Arn"),
+        "the webhook queue redrives to WebhookDeadLetterQueue",
+    );
+    expect(
+        queue["RedrivePolicy"]["maxReceiveCount"] == 8,
+        "a message goes to the DLQ after 8 receives",
+    );
+    let f = &resources[function]["Properties"];
+    let timeout = f["Timeout"].as_u64().unwrap_or(u64::MAX);
+    expect(
+        queue["VisibilityTimeout"].as_u64().is_some_and(|v| v >= timeout),
+        "the queue's visibility timeout is at least the function's timeout (or a message in work reappears)",
+    );
+
+    let policy = &resources["WebhookQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"];
+    let allowed = policy.as_array().into_iter().flatten().any(|s| {
+        s["Effect"] == "Allow"
+            && s["Principal"]["Service"] == "events.amazonaws.com"
+            && s["Action"] == "sqs:SendMessage"
+            && normalised(&s["Condition"]["ArnEquals"]["aws:SourceArn"]) == get_att("StatusEventsToWebhookRule", "Arn")
+    });
+    expect(
+        allowed,
+        "the queue policy lets EventBridge send only for StatusEventsToWebhookRule",
+    );
+
+    let vars = &f["Environment"]["Variables"];
+    expect(
+        vars[URL_VAR] == json!({"Ref": "WebhookUrl"}),
+        "the function's URL variable is the WebhookUrl parameter",
+    );
+    expect(
+        vars[SECRET_ARN_VAR] == json!({"Ref": "WebhookSecretArn"}),
+        "the function's secret variable is the WebhookSecretArn parameter",
+    );
+    let source = &f["Events"]["StatusEvents"];
+    expect(source["Type"] == "SQS", "the function is fed by SQS");
+    let source = &source["Properties"];
+    expect(
+        normalised(&source["Queue"]) == get_att("WebhookQueue", "Arn"),
+        "the function consumes WebhookQueue",
+    );
+    expect(
+        source["FunctionResponseTypes"] == json!(["ReportBatchItemFailures"]),
+        "a failed delivery fails only its message (ReportBatchItemFailures)",
+    );
+    let batch = source["BatchSize"].as_u64().unwrap_or(0);
+    expect(
+        (1..=10).contains(&batch) && batch * 5 < timeout,
+        "a batch of 5 s requests fits the function's timeout",
+    );
+
+    let granted = statements(&resources["WebhookFunctionRole"]);
+    for (action, resource) in [
+        ("logs:PutLogEvents", get_att("WebhookLogGroup", "Arn")),
+        ("sqs:ReceiveMessage", get_att("WebhookQueue", "Arn")),
+        ("sqs:DeleteMessage", get_att("WebhookQueue", "Arn")),
+        ("secretsmanager:GetSecretValue", json!({"Ref": "WebhookSecretArn"})),
+    ] {
+        let ok = granted
+            .iter()
+            .any(|(actions, r)| actions.contains(action) && r == &resource);
+        expect(ok, &format!("the webhook role must allow {action} on {resource}"));
+    }
+    let all_actions: BTreeSet<&String> = granted.iter().flat_map(|(a, _)| a).collect();
+    expect(
+        all_actions.iter().all(|a| {
+            [
+                "logs:CreateLogStream",
+                "logs:PutLogEvents",
+                "xray:PutTraceSegments",
+                "xray:PutTelemetryRecords",
+                "sqs:ReceiveMessage",
+                "sqs:DeleteMessage",
+                "sqs:GetQueueAttributes",
+                "secretsmanager:GetSecretValue",
+            ]
+            .contains(&a.as_str())
+        }),
+        "the webhook role grants nothing beyond what the function does",
+    );
+
+    let alarm = &resources["WebhookDeadLetterAlarm"];
+    expect(
+        alarm["Condition"] == "HasWebhookAndAlarmTopic",
+        "the webhook DLQ alarm exists with a webhook and an alarm topic",
+    );
+    expect(
+        normalised(&alarm["Properties"]["Dimensions"][0]["Value"]) == get_att("WebhookDeadLetterQueue", "QueueName"),
+        "an alarm watches the webhook DLQ",
+    );
+
+    assert!(problems.is_empty(), "webhook resources:\n  {}", problems.join("\n  "));
+}

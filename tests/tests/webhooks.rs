@@ -4,6 +4,7 @@
 //! of the outbox arrives, in order, signed; the delay from the status write to the request is
 //! printed (no timing assertion).
 
+use integration_tests::webhook_receiver::{Receiver, SECRET};
 use interview_core::config::Settings;
 use interview_core::events::{EventOutbox, InterviewStatusChanged};
 use interview_core::s3_event::created_notification;
@@ -14,60 +15,15 @@ use interview_embedded::uploads::deliver_notification;
 use interview_embedded::webhook::{Delivery, RetryPolicy};
 use interview_embedded::{local_pipeline, Embedded};
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-
-struct Receiver {
-    child: Child,
-    url: String,
-    out: PathBuf,
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_receiver(dir: &Path, failures: u32) -> Receiver {
-    let python = Path::new(ROOT).join(".venv-webhooks/bin/python");
-    assert!(
-        python.exists(),
-        "run ./scripts/webhooks.sh setup first (the reference library's venv)"
-    );
-    let port_file = dir.join("port");
-    let out = dir.join("received.jsonl");
-    // Owned by a `Receiver` from the start, so a failed start still stops the process.
-    let mut receiver = Receiver {
-        child: Command::new(python)
-            .arg(Path::new(ROOT).join("tests/webhooks/receiver.py"))
-            .args([port_file.as_os_str(), out.as_os_str()])
-            .args([SECRET, &failures.to_string()])
-            .spawn()
-            .expect("the receiver starts"),
-        url: String::new(),
-        out,
-    };
-    for _ in 0..200 {
-        if let Ok(port) = std::fs::read_to_string(&port_file) {
-            receiver.url = format!("http://127.0.0.1:{}/hooks/interviews", port.trim());
-            return receiver;
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
-    panic!("the receiver did not start listening");
-}
-
 #[tokio::test]
 async fn a_receiver_that_fails_three_times_still_gets_every_event_in_order_and_verifies_them() {
     let dir = tempfile::tempdir().unwrap();
-    let receiver = start_receiver(dir.path(), 3);
+    let receiver = Receiver::start(dir.path(), 3);
     let settings = Settings::embedded(dir.path().join("data"));
     let local = Embedded::open(&settings).unwrap();
     let services = Services::builder(settings.clone(), "local", local.store.clone(), local.blobs.clone())

@@ -65,6 +65,11 @@ pub async fn invoke(pipeline: &Pipeline, function: Function, event: Value) -> Re
              reports in-process, and `interviews report --project P` rebuilds one now"
                 .into(),
         )),
+        Function::Webhook => Err(TaskError::Input(
+            "the webhook function posts the stack's status events from its SQS queue on AWS; on this machine \
+             `serve` and `watch` deliver them to INTERVIEWS_WEBHOOK_URL from the outbox"
+                .into(),
+        )),
         Function::Transcribe | Function::Extract | Function::Analyze | Function::MarkFailed => {
             let task = function
                 .task()

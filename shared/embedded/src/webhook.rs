@@ -5,15 +5,10 @@
 //! It runs beside the pipeline and only reads the outbox: a webhook that is down, slow or wrong
 //! delays its own deliveries and nothing else — no handler waits for it or fails because of it.
 
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::Request;
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
-use interview_core::events::{EventOutbox, InterviewStatusChanged, OutboxEntry};
+use interview_core::events::{EventOutbox, OutboxEntry};
 use interview_core::webhook::WebhookSettings;
+pub use interview_webhook::DeliveryError;
+use interview_webhook::Sender;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -53,26 +48,6 @@ impl RetryPolicy {
     }
 }
 
-/// Why one delivery attempt failed. Every kind is retried: a receiver may be deploying, and a
-/// 4xx from a misconfigured one becomes a dead letter after the last attempt anyway.
-#[derive(Debug, thiserror::Error)]
-pub enum DeliveryError {
-    /// The receiver answered with a status other than 2xx.
-    #[error("the webhook answered HTTP {0}")]
-    Refused(u16),
-    /// No answer: connection refused, DNS, TLS.
-    #[error("the webhook could not be reached: {0}")]
-    Unreachable(String),
-    /// No answer within the request timeout.
-    #[error("the webhook did not answer within {0:?}")]
-    Timeout(Duration),
-    /// The request could not be built (a URL the HTTP library refuses).
-    #[error("the webhook request could not be built: {0}")]
-    Request(String),
-}
-
-type HttpsClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
-
 /// The running delivery; dropping it stops it (the worker sees its stop channel close).
 pub struct Delivery {
     outbox: Arc<dyn EventOutbox>,
@@ -87,19 +62,12 @@ impl Delivery {
         settings: WebhookSettings,
         policy: RetryPolicy,
     ) -> Result<Self, DeliveryError> {
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
-            .map_err(|e| DeliveryError::Unreachable(format!("no TLS root certificates: {e}")))?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        let client: HttpsClient = Client::builder(TokioExecutor::new()).build(connector);
+        let sender = Sender::new(settings, policy.request_timeout)?;
         let (stop, stopped) = watch::channel(false);
         let worker = Worker {
             outbox: outbox.clone(),
-            settings,
+            sender,
             policy,
-            client,
         };
         Ok(Self {
             outbox,
@@ -133,9 +101,8 @@ impl Delivery {
 
 struct Worker {
     outbox: Arc<dyn EventOutbox>,
-    settings: WebhookSettings,
+    sender: Sender,
     policy: RetryPolicy,
-    client: HttpsClient,
 }
 
 impl Worker {
@@ -165,7 +132,7 @@ impl Worker {
         loop {
             attempts += 1;
             let outcome = tokio::select! {
-                outcome = self.post(&entry.event) => outcome,
+                outcome = self.post(entry) => outcome,
                 _ = stopped.changed() => return false,
             };
             let marked = match outcome {
@@ -193,29 +160,9 @@ impl Worker {
         }
     }
 
-    async fn post(&self, event: &InterviewStatusChanged) -> Result<(), DeliveryError> {
-        let body = serde_json::to_vec(event).map_err(|e| DeliveryError::Request(e.to_string()))?;
-        let id = event.message_id();
-        let timestamp = chrono::Utc::now().timestamp();
-        let signature = self.settings.secret.sign(&id, timestamp, &body);
-        let request = Request::post(&self.settings.url)
-            .header("content-type", "application/json")
-            .header("user-agent", "interviews-webhook/1")
-            .header("webhook-id", &id)
-            .header("webhook-timestamp", timestamp.to_string())
-            .header("webhook-signature", signature)
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|e| DeliveryError::Request(e.to_string()))?;
-        let response = tokio::time::timeout(self.policy.request_timeout, self.client.request(request))
-            .await
-            .map_err(|_| DeliveryError::Timeout(self.policy.request_timeout))?
-            .map_err(|e| DeliveryError::Unreachable(e.to_string()))?;
-        let status = response.status();
-        if status.is_success() {
-            Ok(())
-        } else {
-            Err(DeliveryError::Refused(status.as_u16()))
-        }
+    async fn post(&self, entry: &OutboxEntry) -> Result<(), DeliveryError> {
+        let body = serde_json::to_vec(&entry.event).map_err(|e| DeliveryError::Request(e.to_string()))?;
+        self.sender.post(&body, &entry.event.message_id()).await
     }
 }
 

@@ -27,12 +27,15 @@ pub enum Function {
     /// The table's change stream becomes `Interview Status Changed` events (EventBridge Pipes
     /// enrichment); not a state machine task.
     Events,
+    /// Posts status-change events (bus rule → SQS) to the deployment's webhook, signed; not a
+    /// state machine task, and deployed only when the stack has a webhook URL.
+    Webhook,
 }
 
 impl Function {
     /// Every function the product deploys. The infra consistency test checks this list against
     /// `functions/`, the SAM template and the ASL.
-    pub const ALL: [Function; 9] = [
+    pub const ALL: [Function; 10] = [
         Function::Ingest,
         Function::Transcribe,
         Function::Extract,
@@ -42,6 +45,7 @@ impl Function {
         Function::Api,
         Function::Report,
         Function::Events,
+        Function::Webhook,
     ];
 
     /// The crate directory under `functions/`, the binary name, and the worker recorded on items.
@@ -56,6 +60,7 @@ impl Function {
             Function::Api => "api",
             Function::Report => "report",
             Function::Events => "events",
+            Function::Webhook => "webhook",
         }
     }
 
@@ -71,6 +76,7 @@ impl Function {
             Function::Api => "ApiFunction",
             Function::Report => "ReportFunction",
             Function::Events => "EventsFunction",
+            Function::Webhook => "WebhookFunction",
         }
     }
 
@@ -81,7 +87,12 @@ impl Function {
             Function::Extract => Some(TaskFunction::Extract),
             Function::Analyze => Some(TaskFunction::Analyze),
             Function::MarkFailed => Some(TaskFunction::MarkFailed),
-            Function::Ingest | Function::Sweeper | Function::Api | Function::Report | Function::Events => None,
+            Function::Ingest
+            | Function::Sweeper
+            | Function::Api
+            | Function::Report
+            | Function::Events
+            | Function::Webhook => None,
         }
     }
 
@@ -99,7 +110,7 @@ impl fmt::Display for Function {
 
 /// A name that is not one of the stack's functions.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("no function named `{0}` (expected ingest, transcribe, extract, analyze, mark-failed, sweeper, api, report or events)")]
+#[error("no function named `{0}` (expected ingest, transcribe, extract, analyze, mark-failed, sweeper, api, report, events or webhook)")]
 pub struct UnknownFunction(pub String);
 
 impl FromStr for Function {
