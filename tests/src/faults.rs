@@ -392,6 +392,8 @@ pub struct Written {
     pub status: Status,
     /// The upload's content version after the write.
     pub etag: String,
+    /// The item's version after the write.
+    pub version: u64,
 }
 
 /// An [`ItemStore`] that applies its script and journals every successful write.
@@ -418,14 +420,34 @@ impl FaultyStore {
         }
     }
 
-    /// Every successful write so far.
+    /// Every successful write so far, in the order they were journalled, except that each
+    /// interview's writes are put in version order: that is the order they committed in (see
+    /// [`FaultyStore::stored`]). Each write keeps the place (and `seq`) of the one it replaces.
     pub fn journal(&self) -> Vec<Written> {
-        lock(&self.journal).clone()
+        let mut journal = lock(&self.journal).clone();
+        let mut places: std::collections::BTreeMap<InterviewId, Vec<usize>> = std::collections::BTreeMap::new();
+        for (place, write) in journal.iter().enumerate() {
+            places.entry(write.id.clone()).or_default().push(place);
+        }
+        for places in places.values() {
+            let mut writes: Vec<Written> = places.iter().map(|&p| journal[p].clone()).collect();
+            writes.sort_by_key(|w| w.version);
+            for (&place, write) in places.iter().zip(writes) {
+                let seq = journal[place].seq;
+                journal[place] = Written { seq, ..write };
+            }
+        }
+        journal
     }
 
-    /// Every item a successful write stored, in write order (the events' ground truth).
+    /// Every item a successful write stored (the events' ground truth), each interview's in
+    /// version order. Versions are fenced, so that is the order the writes committed in; the
+    /// order they were appended here can differ, since two writers append after their writes
+    /// return and the later commit may append first.
     pub fn stored(&self) -> Vec<Interview> {
-        lock(&self.stored).clone()
+        let mut stored = lock(&self.stored).clone();
+        stored.sort_by(|a, b| (a.id.as_str(), a.version).cmp(&(b.id.as_str(), b.version)));
+        stored
     }
 
     /// Conditional writes the store refused (conflicts, fences, duplicates).
@@ -453,6 +475,7 @@ impl FaultyStore {
                 claim,
                 status: item.status,
                 etag: item.source.etag.clone(),
+                version: item.version,
             }),
             Err(StoreError::AlreadyExists(_) | StoreError::VersionConflict(_) | StoreError::RunFenced { .. }) => {
                 self.refused.fetch_add(1, Ordering::SeqCst);

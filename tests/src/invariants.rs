@@ -426,6 +426,7 @@ mod tests {
             claim,
             status: item.status,
             etag: "e1".into(),
+            version: item.version,
         }
     }
 
