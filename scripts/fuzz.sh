@@ -28,10 +28,6 @@ if [ "${1:-}" = "--replayable" ]; then
     mode=replayable
     corpus_root=fuzz/corpus-replay
     rm -rf "$corpus_root"
-    # The same run needs the same binary: libFuzzer's comparison tables are keyed by code
-    # address, and the checkout's and cargo's paths (panic locations) shift the code. Mapped to
-    # fixed names, a clone anywhere builds the binary this one does.
-    export RUSTFLAGS="${RUSTFLAGS:-} --remap-path-prefix=$PWD=/src --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo"
 else
     mode=explore
     seconds="${1:-60}"
