@@ -4,10 +4,13 @@
 #
 #   scripts/fuzz.sh [seconds-per-target]   explore: time-bounded (default 60 s), and the corpus
 #                                          in fuzz/corpus/ (not committed) grows run to run
-#   scripts/fuzz.sh --replayable           what the test command runs: a fixed seed, a fixed
-#                                          number of executions per target and a fresh corpus
-#                                          from the seeds, so every machine runs the same inputs
-#                                          and a CI result can be reproduced here
+#   scripts/fuzz.sh --fixed-budget         what the test command runs: a fixed number of
+#                                          executions per target (the same work on any machine,
+#                                          however fast) from a fresh corpus of the seeds, seed 1.
+#                                          Not bit-for-bit repeatable: the code under test hashes
+#                                          with per-process random keys and code addresses differ
+#                                          between builds, so a crash is kept by its input (printed,
+#                                          and saved in fuzz/artifacts/), not by the run
 #
 # Installs cargo-fuzz if missing. The toolchain is stable, so RUSTC_BOOTSTRAP=1 lets cargo-fuzz
 # use the unstable flags it needs. Seeds come from samples/, the readers' fixtures and events/.
@@ -21,12 +24,12 @@ cd "$(dirname "$0")/.."
 
 sanitizer="${FUZZ_SANITIZER:-none}"
 targets=(transcript sniff s3_event)
-# Executions per target in --replayable mode: about 20 s each on one core here (the readers
+# Executions per target in --fixed-budget mode: about 20 s each on one core here (the readers
 # run ~3,000 inputs a second, the sniffer and the event decoder hundreds of thousands).
 declare -A replay_runs=([transcript]=60000 [sniff]=4000000 [s3_event]=2000000)
-if [ "${1:-}" = "--replayable" ]; then
-    mode=replayable
-    corpus_root=fuzz/corpus-replay
+if [ "${1:-}" = "--fixed-budget" ]; then
+    mode=fixed-budget
+    corpus_root=fuzz/corpus-fixed
     rm -rf "$corpus_root"
 else
     mode=explore
@@ -64,7 +67,7 @@ failed=()
 summary=()
 for target in "${targets[@]}"; do
     log="$(mktemp)"
-    if [ "$mode" = replayable ]; then
+    if [ "$mode" = fixed-budget ]; then
         bound=(-seed=1 -runs="${replay_runs[$target]}")
         echo "== $target (${replay_runs[$target]} executions, seed 1)"
     else

@@ -32,8 +32,8 @@ step "offline infrastructure checks (asl-validator, cfn-lint, sam validate, chec
 step "API fuzzing: schemathesis from docs/openapi.json against interviews serve (bounded, ~1 min)"
 ./scripts/schemathesis.sh run
 
-step "fuzzing the readers, the sniffer and S3 event decoding (replayable: seed 1, a fixed number of executions per target)"
-./scripts/fuzz.sh --replayable
+step "fuzzing the readers, the sniffer and S3 event decoding (a fixed number of executions per target from the seeds)"
+./scripts/fuzz.sh --fixed-budget
 
 step "cargo test (workspace: unit, contract, runner, embedded pipeline, CLI, moto, fault injection)"
 cargo test --workspace --all-targets --locked
