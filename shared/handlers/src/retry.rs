@@ -4,7 +4,7 @@
 
 use super::ingest::execution_input;
 use crate::domain::update::{update_item, Change};
-use crate::domain::{ErrorKind, InterviewId, RunId, Status, Step};
+use crate::domain::{ErrorKind, Interview, InterviewId, RunId, Status, Step};
 use crate::error::TaskError;
 use crate::Pipeline;
 use serde::{Deserialize, Serialize};
@@ -42,6 +42,42 @@ pub enum RetryRefused {
     UploadChanged(InterviewId),
 }
 
+/// Claims the next run of interview `id` and starts its execution: the machinery retry and a
+/// speaker assignment share. `prepare` runs inside the fenced update, on the item as stored:
+/// it refuses (`Some`) or makes its own changes before the run is claimed. Steps whose
+/// results the item still names are reused by the new run.
+pub(crate) async fn start_next_run<R>(
+    pipeline: &Pipeline,
+    id: &InterviewId,
+    mut prepare: impl FnMut(&mut Interview) -> Option<R>,
+) -> Result<Result<Interview, R>, TaskError> {
+    let mut refused = None;
+    let updated = update_item(
+        pipeline.store.as_ref(),
+        id,
+        None,
+        || pipeline.now(),
+        |item| {
+            refused = prepare(item);
+            if refused.is_some() {
+                return Ok(Change::Skip);
+            }
+            item.begin_next_run();
+            item.execution_arn = Some(pipeline.orchestrator.execution_arn(&item.run_id));
+            Ok(Change::Write)
+        },
+    )
+    .await?;
+    if let Some(why) = refused {
+        return Ok(Err(why));
+    }
+    pipeline
+        .orchestrator
+        .start(&updated.run_id, &execution_input(&updated))
+        .await?;
+    Ok(Ok(updated))
+}
+
 /// Starts a new run of a failed interview. `force` also retries input errors (e.g. after
 /// raising a size limit).
 pub async fn retry(
@@ -65,34 +101,17 @@ pub async fn retry(
         Some(meta) if meta.etag == item.source.etag => {}
         _ => return Ok(Err(RetryRefused::UploadChanged(id.clone()))),
     }
-    let mut refused = None;
-    let updated = update_item(
-        pipeline.store.as_ref(),
-        id,
-        None,
-        || pipeline.now(),
-        |item| {
-            refused = None;
-            if item.status != Status::Error {
-                refused = Some(RetryRefused::NotFailed {
-                    id: item.id.clone(),
-                    status: item.status,
-                });
-                return Ok(Change::Skip);
-            }
-            item.begin_next_run();
-            item.execution_arn = Some(pipeline.orchestrator.execution_arn(&item.run_id));
-            Ok(Change::Write)
-        },
-    )
-    .await?;
-    if let Some(why) = refused {
-        return Ok(Err(why));
-    }
-    pipeline
-        .orchestrator
-        .start(&updated.run_id, &execution_input(&updated))
-        .await?;
+    let updated = match start_next_run(pipeline, id, |item| {
+        (item.status != Status::Error).then(|| RetryRefused::NotFailed {
+            id: item.id.clone(),
+            status: item.status,
+        })
+    })
+    .await?
+    {
+        Ok(updated) => updated,
+        Err(why) => return Ok(Err(why)),
+    };
     let resumes_at = first_missing_step(&updated);
     tracing::info!(interview_id = %id, run_id = %updated.run_id, %resumes_at, "retry started");
     Ok(Ok(RetryStarted {

@@ -3,9 +3,8 @@
 //! themes and personas. The transcript is never recomputed: the new run reuses it, as a retry
 //! reuses every artifact still listed on the item.
 
-use super::ingest::execution_input;
 use super::read_artifact;
-use crate::domain::update::{update_item, Change};
+use super::retry::start_next_run;
 use crate::domain::{ArtifactName, Interview, InterviewId, RunId, Status, Step};
 use crate::error::TaskError;
 use crate::transcript::{check_assignments, display_name, NamingError, SpeakerAssignments, Transcript};
@@ -80,41 +79,28 @@ pub async fn assign_speakers(
         _ => return Ok(Err(SpeakersRefused::UploadChanged(id.clone()))),
     }
     let checked_transcript = item.artifacts.transcript.clone();
-    let mut refused = None;
-    let updated = update_item(
-        pipeline.store.as_ref(),
-        id,
-        None,
-        || pipeline.now(),
-        |item| {
-            refused = refusal(item);
-            if refused.is_none() && item.artifacts.transcript != checked_transcript {
-                // Another run replaced the transcript the labels were checked against.
-                refused = Some(SpeakersRefused::UploadChanged(item.id.clone()));
-            }
-            if refused.is_some() {
-                return Ok(Change::Skip);
-            }
-            item.speakers = speakers.clone();
-            item.interviewer_guess.clear();
-            item.artifacts.evidence = None;
-            item.artifacts.analysis = None;
-            item.counts.evidence = 0;
-            item.counts.themes = 0;
-            item.model_usage = None;
-            item.begin_next_run();
-            item.execution_arn = Some(pipeline.orchestrator.execution_arn(&item.run_id));
-            Ok(Change::Write)
-        },
-    )
-    .await?;
-    if let Some(why) = refused {
-        return Ok(Err(why));
-    }
-    pipeline
-        .orchestrator
-        .start(&updated.run_id, &execution_input(&updated))
-        .await?;
+    let updated = match start_next_run(pipeline, id, |item| {
+        if let Some(why) = refusal(item) {
+            return Some(why);
+        }
+        if item.artifacts.transcript != checked_transcript {
+            // Another run replaced the transcript the labels were checked against.
+            return Some(SpeakersRefused::UploadChanged(item.id.clone()));
+        }
+        item.speakers = speakers.clone();
+        item.interviewer_guess.clear();
+        item.artifacts.evidence = None;
+        item.artifacts.analysis = None;
+        item.counts.evidence = 0;
+        item.counts.themes = 0;
+        item.model_usage = None;
+        None
+    })
+    .await?
+    {
+        Ok(updated) => updated,
+        Err(why) => return Ok(Err(why)),
+    };
     tracing::info!(
         interview_id = %id,
         run_id = %updated.run_id,
