@@ -1173,6 +1173,9 @@ fn check_summary_answer(answer: Value) -> Result<(String, Vec<String>), Rejectio
 }
 
 #[cfg(test)]
+mod mock_replies;
+
+#[cfg(test)]
 mod tests;
 
 #[cfg(test)]

@@ -6,7 +6,6 @@
 
 use super::*;
 use aws_sdk_bedrockruntime::operation::converse::{ConverseInput, ConverseOutput};
-use aws_sdk_bedrockruntime::types::{TokenUsage, ToolUseBlock};
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use interview_transcript::parse_transcript;
 
@@ -28,31 +27,7 @@ fn crafted() -> Transcript {
 }
 
 fn reply(input: Value) -> ConverseOutput {
-    let call = ToolUseBlock::builder()
-        .tool_use_id("tooluse-1")
-        .name(EVIDENCE_TOOL)
-        .input(json_to_document(&input))
-        .build()
-        .unwrap();
-    ConverseOutput::builder()
-        .output(Reply::Message(
-            Message::builder()
-                .role(ConversationRole::Assistant)
-                .content(ContentBlock::ToolUse(call))
-                .build()
-                .unwrap(),
-        ))
-        .stop_reason(StopReason::ToolUse)
-        .usage(
-            TokenUsage::builder()
-                .input_tokens(100)
-                .output_tokens(20)
-                .total_tokens(120)
-                .build()
-                .unwrap(),
-        )
-        .build()
-        .unwrap()
+    super::mock_replies::tool_reply(EVIDENCE_TOOL, input, 100, 20)
 }
 
 /// A credulous model: every prompt line of the form `[n] time speaker: text` is a segment, and

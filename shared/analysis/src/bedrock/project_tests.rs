@@ -6,36 +6,11 @@ use super::project::PROJECT_TOOL;
 use super::*;
 use crate::{validate_project_report, InterviewEvidence, ProjectReport, TextSource};
 use aws_sdk_bedrockruntime::operation::converse::{ConverseInput, ConverseOutput};
-use aws_sdk_bedrockruntime::types::{TokenUsage, ToolUseBlock};
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use std::sync::{Arc, Mutex};
 
 fn reply(input: Value) -> ConverseOutput {
-    let call = ToolUseBlock::builder()
-        .tool_use_id("tooluse-1")
-        .name(PROJECT_TOOL)
-        .input(json_to_document(&input))
-        .build()
-        .unwrap();
-    ConverseOutput::builder()
-        .output(Reply::Message(
-            Message::builder()
-                .role(ConversationRole::Assistant)
-                .content(ContentBlock::ToolUse(call))
-                .build()
-                .unwrap(),
-        ))
-        .stop_reason(StopReason::ToolUse)
-        .usage(
-            TokenUsage::builder()
-                .input_tokens(1000)
-                .output_tokens(100)
-                .total_tokens(1100)
-                .build()
-                .unwrap(),
-        )
-        .build()
-        .unwrap()
+    super::mock_replies::tool_reply(PROJECT_TOOL, input, 1000, 100)
 }
 
 fn prompt_of(req: &ConverseInput) -> &str {

@@ -4,7 +4,6 @@
 use super::*;
 use crate::LocalAnalyzer;
 use aws_sdk_bedrockruntime::operation::converse::{ConverseInput, ConverseOutput};
-use aws_sdk_bedrockruntime::types::{TokenUsage, ToolUseBlock};
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use interview_testkit::analysis_fixtures::{bakery_interview, generate_long_transcript};
 use std::sync::{Arc, Mutex};
@@ -50,31 +49,7 @@ fn options() -> BedrockOptions {
 
 /// A model reply that calls `tool` with `input`, billed 1,000 input and 200 output tokens.
 fn answer(tool: &str, input: Value) -> ConverseOutput {
-    let call = ToolUseBlock::builder()
-        .tool_use_id("tooluse-1")
-        .name(tool)
-        .input(json_to_document(&input))
-        .build()
-        .unwrap();
-    ConverseOutput::builder()
-        .output(Reply::Message(
-            Message::builder()
-                .role(ConversationRole::Assistant)
-                .content(ContentBlock::ToolUse(call))
-                .build()
-                .unwrap(),
-        ))
-        .stop_reason(StopReason::ToolUse)
-        .usage(
-            TokenUsage::builder()
-                .input_tokens(1000)
-                .output_tokens(200)
-                .total_tokens(1200)
-                .build()
-                .unwrap(),
-        )
-        .build()
-        .unwrap()
+    super::mock_replies::tool_reply(tool, input, 1000, 200)
 }
 
 fn tool_of(req: &ConverseInput) -> &str {
