@@ -27,7 +27,7 @@ use super::audio::{Audio, TARGET_RATE};
 use super::segment::{speaker_turns, speaker_turns_from, Recognized};
 use super::stream::{AudioStream, Envelopes, InMemory, SampleSource, Windows};
 use crate::error::{BlobError, ProviderError};
-use crate::media::{self, DurationLimits, MediaFormat, ProbeInput};
+use crate::media::{self, DurationLimits, MediaError, MediaFormat, ProbeInput};
 use crate::ports::{BlobStore, Transcriber, TranscriptionRequest, TranscriptionState};
 use crate::transcript::{Transcript, TranscriptFormat};
 use async_trait::async_trait;
@@ -56,6 +56,12 @@ const MIN_PROGRESS: f64 = 1.0;
 const BACKOFF_SAMPLES: usize = TARGET_RATE as usize / 2;
 /// Trailing audio shorter than this (seconds) is not decoded on its own.
 const MIN_TAIL: f64 = 0.2;
+/// The previous text a window is prompted with, in tokens: half the model's 448-token context,
+/// less the `<|startofprev|>` marker, as in openai-whisper and faster-whisper.
+const PROMPT_TOKENS: usize = 223;
+/// The least audio (seconds) after a last window's final segment worth a second look when the
+/// output stopped with a segment opened but empty.
+const MIN_RESUME_TAIL: f64 = 1.0;
 
 /// How to run Whisper.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -250,15 +256,32 @@ impl WhisperModel {
         language: Option<&str>,
         beam_size: usize,
     ) -> Result<Recognition, WhisperError> {
-        self.transcribe_reporting(&mut InMemory(samples), language, beam_size, &mut |_| {})
+        let loudest = self.loudest(&mut InMemory(samples)).map_err(WhisperError::Media)?;
+        self.transcribe_reporting(&mut InMemory(samples), loudest, language, beam_size, &mut |_| {})
+    }
+
+    /// The loudest log-mel value of the whole recording, one pass over `source`.
+    ///
+    /// Whisper's features are floored at 8 (log10) below the recording's loudest value, as the
+    /// reference implementations compute them over the whole recording at once; a floor taken
+    /// from each 30-second window alone lifts quiet windows' noise into the model's view (on
+    /// the sample call it turned "bakery supply" into "maker is apply"). A streamed recording
+    /// is therefore read twice: this pass keeps one window at a time, like the transcription.
+    pub fn loudest(&self, source: &mut dyn SampleSource) -> Result<f32, MediaError> {
+        self.features.loudest(source)
     }
 
     /// Transcribes the samples `source` gives, one 30-second window at a time (a streamed
     /// recording is never held whole), calling `reached` with the seconds transcribed so far
-    /// before every window and once at the end (at most 30 s of audio apart).
+    /// before every window and once at the end (at most 30 s of audio apart). `loudest` is the
+    /// recording's [`Self::loudest`] value.
+    ///
+    /// Each window is prompted with the text of the last ones (up to 223 tokens, as the
+    /// reference implementations do by default), so names and terms heard once carry over.
     pub fn transcribe_reporting(
         &self,
         source: &mut dyn SampleSource,
+        loudest: f32,
         language: Option<&str>,
         beam_size: usize,
         reached: &mut dyn FnMut(f64),
@@ -276,6 +299,8 @@ impl WhisperModel {
             ..Default::default()
         };
         let mut seek = 0usize;
+        // The tokens of the text already taken, timestamps included.
+        let mut previous: Vec<String> = Vec::new();
         loop {
             // One sample more than a window tells whether this window is the last.
             let window = source.window(seek, WINDOW_SAMPLES + 1).map_err(WhisperError::Media)?;
@@ -293,20 +318,26 @@ impl WhisperModel {
                 continue;
             }
             let end = seek + window.len();
-            let mut mel = self.features.compute(window);
+            let mut mel = self.features.compute(window, loudest);
             let view = StorageView::new(&[1, self.n_mels, N_FRAMES], &mut mel, Device::CPU)
                 .map_err(|e| format!("cannot hand the features to CTranslate2: {e}"))?;
             if self.multilingual && language.is_none() {
                 language = Some(self.detect_language(&view)?);
             }
             let lang_token = language.as_ref().map(|l| format!("<|{l}|>"));
-            let prompt: Vec<&str> = match (&lang_token, self.multilingual) {
-                (Some(lang), true) => vec!["<|startoftranscript|>", lang.as_str(), "<|transcribe|>"],
-                _ => vec!["<|startoftranscript|>"],
-            };
+            let mut prompt: Vec<&str> = Vec::with_capacity(PROMPT_TOKENS + 4);
+            if !previous.is_empty() {
+                prompt.push("<|startofprev|>");
+                prompt.extend(previous.iter().map(String::as_str));
+            }
+            match (&lang_token, self.multilingual) {
+                (Some(lang), true) => prompt.extend(["<|startoftranscript|>", lang.as_str(), "<|transcribe|>"]),
+                _ => prompt.push("<|startoftranscript|>"),
+            }
             let called = std::time::Instant::now();
             let result = self.model.generate(&view, &[prompt], &options);
             recognition.model_seconds += called.elapsed().as_secs_f64();
+            release_freed_memory();
             let result =
                 result.map_err(|e| format!("Whisper failed on the window at {:.1} s: {e}", seek as f64 / rate))?;
             recognition.windows += 1;
@@ -346,8 +377,12 @@ impl WhisperModel {
                 });
             };
             let last_complete = parsed.complete.last().map(|s| s.1);
+            // In the last window too, an output that stops right after opening a new segment
+            // has left speech undecoded (Whisper ran out of steam, not of audio): go on from there.
+            let stopped_early = |done: f64| parsed.trailing_open && window_seconds - done >= MIN_RESUME_TAIL;
             match last_complete {
-                Some(done) if !is_last && done >= MIN_PROGRESS => {
+                Some(done) if (!is_last || stopped_early(done)) && done >= MIN_PROGRESS => {
+                    remember(&mut previous, &tokens[..parsed.complete_tokens]);
                     for (start, end, text) in parsed.complete {
                         push(start, end, text);
                     }
@@ -358,6 +393,7 @@ impl WhisperModel {
                     seek += restart_point(window, earliest, end_at);
                 }
                 _ => {
+                    remember(&mut previous, &tokens);
                     for (start, end, text) in parsed.complete {
                         push(start, end, text);
                     }
@@ -391,6 +427,30 @@ impl WhisperModel {
             tracing::warn!(?best, "could not read the detected language; assuming English");
             "en".into()
         }))
+    }
+}
+
+/// Hands the memory a window's model call freed back to the system.
+///
+/// Every window allocates and frees a few hundred MB inside CTranslate2 (beam 5 keeps five
+/// copies of the cross-attention keys and values: 184 MB for `base`). glibc keeps freed chunks
+/// resident, and as their holes fragment, the next window's large buffers extend the heap
+/// instead: a 10-minute recording peaked at 387–404 MiB where one window peaks at ~320 MiB.
+/// Trimming after every window (a few milliseconds) kept the 10-minute peak at 328 MiB.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free heap pages to the kernel; it is thread-safe and
+    // leaves every live allocation in place.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// Adds a window's taken tokens to the prompt's memory, keeping the last [`PROMPT_TOKENS`].
+fn remember(previous: &mut Vec<String>, taken: &[String]) {
+    previous.extend(taken.iter().cloned());
+    if previous.len() > PROMPT_TOKENS {
+        previous.drain(..previous.len() - PROMPT_TOKENS);
     }
 }
 
@@ -439,6 +499,12 @@ fn restart_point(samples: &[f32], from: usize, to: usize) -> usize {
 struct ParsedWindow {
     complete: Vec<(f64, f64, String)>,
     unfinished: Option<(f64, String)>,
+    /// The output ended by opening a segment it never filled (`… <|24.16|><|24.16|>`), as
+    /// opposed to closing its last one (`… was.<|24.16|>`, "no speech after this").
+    trailing_open: bool,
+    /// How many of the tokens the complete segments span (through the last one's closing
+    /// timestamp): what a window that re-decodes its unfinished tail has taken.
+    complete_tokens: usize,
 }
 
 /// The time a timestamp token stands for (`<|12.34|>` → 12.34).
@@ -451,13 +517,16 @@ fn parse_tokens(tokens: &[String], window_seconds: f64) -> ParsedWindow {
     let mut parsed = ParsedWindow::default();
     let mut open: Option<f64> = None;
     let mut text: Vec<&str> = Vec::new();
-    for token in tokens {
+    let mut timestamps_in_a_row = 0;
+    for (i, token) in tokens.iter().enumerate() {
         if let Some(t) = timestamp(token) {
+            timestamps_in_a_row += 1;
             let t = t.min(window_seconds);
             if text.is_empty() {
                 open = Some(t);
             } else {
                 let start = open.unwrap_or(0.0);
+                parsed.complete_tokens = i + 1;
                 parsed.complete.push((start, t.max(start), decode_bpe(&text)));
                 text.clear();
                 open = Some(t);
@@ -465,9 +534,11 @@ fn parse_tokens(tokens: &[String], window_seconds: f64) -> ParsedWindow {
         } else if token.starts_with("<|") && token.ends_with("|>") {
             continue;
         } else {
+            timestamps_in_a_row = 0;
             text.push(token);
         }
     }
+    parsed.trailing_open = text.is_empty() && timestamps_in_a_row >= 2 && !parsed.complete.is_empty();
     if !text.is_empty() {
         let start = open.unwrap_or(0.0);
         // Without any timestamp the whole window is one segment.
@@ -543,8 +614,37 @@ impl MelFeatures {
         }
     }
 
-    /// `[n_mels, N_FRAMES]` features of up to 30 s of samples (zero-padded to 30 s).
-    fn compute(&self, samples: &[f32]) -> Vec<f32> {
+    /// The loudest log-mel value of everything `source` gives, one window at a time.
+    fn loudest(&self, source: &mut dyn SampleSource) -> Result<f32, MediaError> {
+        let mut loudest = f32::MIN;
+        let mut start = 0;
+        loop {
+            let window = source.window(start, WINDOW_SAMPLES)?;
+            if window.is_empty() {
+                break;
+            }
+            let full = window.len() == WINDOW_SAMPLES;
+            loudest = loudest.max(self.log_mel(window).into_iter().fold(f32::MIN, f32::max));
+            if !full {
+                break;
+            }
+            start += WINDOW_SAMPLES;
+        }
+        Ok(loudest)
+    }
+
+    /// `[n_mels, N_FRAMES]` features of up to 30 s of samples (zero-padded to 30 s), floored
+    /// at 8 below `loudest` (see [`WhisperModel::loudest`]) and scaled as Whisper was trained.
+    fn compute(&self, samples: &[f32], loudest: f32) -> Vec<f32> {
+        let mut out = self.log_mel(samples);
+        for v in &mut out {
+            *v = ((*v).max(loudest - 8.0) + 4.0) / 4.0;
+        }
+        out
+    }
+
+    /// `[n_mels, N_FRAMES]` log10 mel energies of up to 30 s of samples (zero-padded to 30 s).
+    fn log_mel(&self, samples: &[f32]) -> Vec<f32> {
         let len = WINDOW_SAMPLES;
         let pad = N_FFT / 2;
         // Reflect-pad the zero-padded window by half an FFT on each side (centred frames).
@@ -576,10 +676,6 @@ impl MelFeatures {
                 let energy: f32 = weights.iter().zip(&power[*first..]).map(|(w, p)| w * p).sum();
                 out[m * N_FRAMES + frame] = energy.max(1e-10).log10();
             }
-        }
-        let max = out.iter().copied().fold(f32::MIN, f32::max);
-        for v in &mut out {
-            *v = ((*v).max(max - 8.0) + 4.0) / 4.0;
         }
         out
     }
@@ -840,13 +936,17 @@ pub fn transcribe_file(
         )));
     }
     let started = std::time::Instant::now();
-    let stream = AudioStream::open(path, format).map_err(|e| input(format!("the recording {e}")))?;
-    let mut windows = Windows::new(stream);
+    let open = || AudioStream::open(path, format).map_err(|e| input(format!("the recording {e}")));
+    let loudest = model
+        .loudest(&mut Windows::new(open()?))
+        .map_err(|e| input(format!("the recording {e}")))?;
+    let mut windows = Windows::new(open()?);
     // The headers' duration is the progress bar's end; the decoded length wins when it differs.
     let header_total = info.duration.filter(|d| d.is_finite() && *d > 0.0);
     let recognition = model
         .transcribe_reporting(
             &mut windows,
+            loudest,
             config.language.as_deref(),
             config.beam_size,
             &mut |done| {
@@ -967,6 +1067,31 @@ mod tests {
             ]
         );
         assert_eq!(parsed.unfinished, Some((5.5, " I was".to_string())));
+        assert!(!parsed.trailing_open);
+    }
+
+    #[test]
+    fn an_output_that_opens_a_segment_and_stops_is_told_from_one_that_closes() {
+        let opened = parse_tokens(
+            &tokens(&[
+                "<|0.00|>",
+                "ĠThan",
+                "Ġhe",
+                "Ġwas",
+                ".",
+                "<|24.16|>",
+                "<|24.16|>",
+                "<|endoftext|>",
+            ]),
+            27.7,
+        );
+        assert!(opened.trailing_open);
+        assert_eq!(opened.complete, vec![(0.0, 24.16, " Than he was.".to_string())]);
+        assert_eq!(opened.unfinished, None);
+        let closed = parse_tokens(&tokens(&["<|0.00|>", "ĠThan", "Ġhe", "Ġwas", ".", "<|24.16|>"]), 27.7);
+        assert!(!closed.trailing_open);
+        let nothing = parse_tokens(&tokens(&["<|0.00|>", "<|0.00|>"]), 27.7);
+        assert!(!nothing.trailing_open, "no segment, nothing to go on from");
     }
 
     #[test]
@@ -1015,13 +1140,19 @@ mod tests {
     #[test]
     fn features_of_silence_and_a_tone() {
         let mel = MelFeatures::new(80);
-        let silence = mel.compute(&[]);
+        let silence = mel.compute(&[], -10.0);
         assert_eq!(silence.len(), 80 * N_FRAMES);
         assert!(silence.iter().all(|v| (*v - silence[0]).abs() < 1e-6));
         let tone: Vec<f32> = (0..16_000)
             .map(|i| (2.0 * std::f32::consts::PI * 1000.0 * i as f32 / 16_000.0).sin() * 0.3)
             .collect();
-        let f = mel.compute(&tone);
+        let own_loudest = mel.log_mel(&tone).into_iter().fold(f32::MIN, f32::max);
+        assert_eq!(mel.loudest(&mut InMemory(&tone)).unwrap(), own_loudest);
+        // The loudest part of a longer recording counts wherever it is.
+        let mut long = vec![0.0f32; WINDOW_SAMPLES + 8_000];
+        long.extend_from_slice(&tone);
+        assert!((mel.loudest(&mut InMemory(&long)).unwrap() - own_loudest).abs() < 0.05);
+        let f = mel.compute(&tone, own_loudest);
         let max = f.iter().copied().fold(f32::MIN, f32::max);
         let min = f.iter().copied().fold(f32::MAX, f32::min);
         assert!(
@@ -1042,6 +1173,14 @@ mod tests {
             (loudest as i32 - best_filter as i32).abs() <= 1,
             "{loudest} vs {best_filter}"
         );
+        // In a louder recording the same window's quiet parts sit on a higher floor: the floor
+        // follows the recording, not the window.
+        let quiet: Vec<f32> = tone.iter().map(|s| s * 0.001).collect();
+        let alone = mel.compute(&quiet, mel.log_mel(&quiet).into_iter().fold(f32::MIN, f32::max));
+        let in_loud_recording = mel.compute(&quiet, own_loudest);
+        let floor = |f: &[f32]| f.iter().copied().fold(f32::MAX, f32::min);
+        assert!((floor(&in_loud_recording) - (own_loudest - 8.0 + 4.0) / 4.0).abs() < 1e-5);
+        assert!(floor(&alone) < floor(&in_loud_recording) - 0.5);
     }
 
     #[test]
