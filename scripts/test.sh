@@ -44,6 +44,10 @@ EMBEDDINGS_MODEL_DIR="$PWD/.data/models/all-minilm-l6-v2" \
     cargo test -p interview-speech -p interview-analysis \
     --features interview-speech/whisper,interview-analysis/embeddings \
     --test whisper --test embeddings --locked -- --nocapture
+# The offline engine's own unit tests (window parsing, features) and the speech bench's child,
+# which only exist with the feature (the native libraries built above are reused).
+cargo test -p interview-speech -p bench --features interview-speech/whisper,bench/whisper \
+    --lib --bin bench --locked
 
 
 step "done"

@@ -1,6 +1,6 @@
 //! Benchmarks of the interview pipeline (issue 8): embedded throughput and orchestration
 //! overhead, transcript parsing, Lambda init, cost per interview on AWS, binary sizes, and
-//! themes across interviews (issue 18).
+//! themes across interviews (issue 18), offline speech against faster-whisper (issue 19).
 //!
 //! `cargo run --release -p bench -- --help` lists the sections and their knobs; BENCHMARKS.md
 //! holds the figures measured on the project's machine and how to reproduce them.
@@ -15,6 +15,7 @@ pub mod mem;
 pub mod parse;
 pub mod pipeline;
 pub mod sizes;
+pub mod speech;
 pub mod synthesis;
 pub mod timed;
 

@@ -30,6 +30,9 @@ enum Section {
     Synthesis,
     /// 7. HTTP API latency (the `serve` router on loopback) with 10,000 interviews in a project.
     Api,
+    /// 8. Offline speech: this engine against faster-whisper on the same recordings (not in the
+    /// default run: needs `--features whisper`, the model and faster-whisper's venv, which it installs).
+    Speech,
 }
 
 /// Benchmarks of the interview pipeline. Each section can be run alone with `--sections`.
@@ -100,6 +103,20 @@ struct Args {
     #[arg(long, value_delimiter = ',', default_values_t = [100usize, 1000])]
     report_interviews: Vec<usize>,
 
+    /// [speech] Recordings: real (LibriVox, 28 s), call (espeak-ng, 85 s), or either looped N
+    /// times as real-xN / call-xN (call-x7 is ~10 min, call-x42 ~1 h).
+    #[arg(long, value_delimiter = ',', default_values = ["real", "call", "call-x7"])]
+    speech_cases: Vec<bench::speech::SpeechCase>,
+    /// [speech] Runs per engine and recording, alternating which engine goes first.
+    #[arg(long, default_value_t = 3)]
+    speech_runs: usize,
+    /// [speech] Beam width, for both engines.
+    #[arg(long, default_value_t = 5)]
+    speech_beam: usize,
+    /// [speech] CPU threads, for both engines.
+    #[arg(long, default_value_t = 2)]
+    speech_threads: usize,
+
     /// [sizes] Run `cargo lambda build --release --arm64` for the functions first (long).
     #[arg(long)]
     build_arm64: bool,
@@ -140,6 +157,16 @@ enum Child {
         /// `tfidf` or `embeddings`.
         mode: String,
     },
+    /// Transcribes one recording with this project's engine and prints the run as JSON.
+    #[command(name = "__whisper-once", hide = true)]
+    WhisperOnce {
+        /// The recording.
+        file: PathBuf,
+        /// Beam width.
+        beam: usize,
+        /// CPU threads.
+        threads: usize,
+    },
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -163,6 +190,11 @@ fn main() -> Result<()> {
         Some(Child::ReportCase { interviews, mode }) => {
             let report = bench::synthesis::run_case(*interviews, mode)?;
             println!("{}", serde_json::to_string(&report)?);
+            return Ok(());
+        }
+        Some(Child::WhisperOnce { file, beam, threads }) => {
+            let run = bench::speech::once(file, *beam, *threads)?;
+            println!("{}", serde_json::to_string(&run)?);
             return Ok(());
         }
         None => {}
@@ -203,6 +235,9 @@ fn main() -> Result<()> {
             }
             Section::Api => {
                 out.insert("api".into(), section_api(&args)?);
+            }
+            Section::Speech => {
+                out.insert("speech".into(), section_speech(&args)?);
             }
         }
     }
@@ -373,6 +408,44 @@ fn print_pipeline(r: &PipelineReport) {
             ms(r.ingest.nanos) / n
         );
     }
+}
+
+fn section_speech(args: &Args) -> Result<serde_json::Value> {
+    use bench::speech::{self, SpeechConfig};
+    if !speech::HAS_ENGINE {
+        bail!("the speech section needs the offline engine: cargo run --release -p bench --features whisper -- --sections speech");
+    }
+    println!(
+        "\n## 8. Offline speech: this engine against faster-whisper 1.2 (model base int8, beam {}, {} threads, median of {} alternated runs; one process per run)",
+        args.speech_beam, args.speech_threads, args.speech_runs
+    );
+    speech::setup()?;
+    let config = SpeechConfig {
+        cases: args.speech_cases.clone(),
+        runs: args.speech_runs.max(1),
+        beam: args.speech_beam,
+        threads: args.speech_threads,
+    };
+    let reports = speech::run(&config, |line| eprintln!("  {line}"))?;
+    println!("  | recording | audio | project | faster-whisper | ratio | accuracy (project / fw) | peak memory (project / fw) | load average before → after |");
+    println!("  |---|---|---|---|---|---|---|---|");
+    for r in &reports {
+        println!(
+            "  | {} | {:.0} s | {:.2} s | {:.2} s | {:.2}× | {:.1} % / {:.1} % | {:.0} / {:.0} MiB | {} → {} |",
+            r.case,
+            r.audio_s,
+            r.project.median_wall_s,
+            r.faster_whisper.median_wall_s,
+            r.ratio,
+            r.project.accuracy_pct,
+            r.faster_whisper.accuracy_pct,
+            r.project.peak_mib,
+            r.faster_whisper.peak_mib,
+            r.load_before,
+            r.load_after
+        );
+    }
+    Ok(json!(reports))
 }
 
 fn section_synthesis(args: &Args) -> Result<serde_json::Value> {
