@@ -436,7 +436,9 @@ impl WhisperModel {
 ///
 /// CTranslate2 stops at AVX2 unless `CT2_FORCE_CPU_ISA` says otherwise, because older Intel
 /// CPUs lower their clock under AVX-512. On the project's machines (AMD EPYC with AVX-512) it
-/// cut the transcription time by 10–15 %. CTranslate2 reads the variable once, at its first
+/// cut the transcription time by 3–6 % on a quiet machine and 10–15 % on a busy one (the
+/// speech bench's ratio to faster-whisper went from 1.00–1.01× to 0.95–0.97× on the 85-second
+/// and 10-minute recordings). CTranslate2 reads the variable once, at its first
 /// call, so this runs before the first model loads; a value already set (`AVX2` to undo this)
 /// is left alone.
 fn use_wide_vectors_where_they_pay() {
