@@ -30,8 +30,7 @@ enum Section {
     Synthesis,
     /// 7. HTTP API latency (the `serve` router on loopback) with 10,000 interviews in a project.
     Api,
-    /// 8. Offline speech: this engine against faster-whisper on the same recordings (not in the
-    /// default run: needs `--features whisper`, the model and faster-whisper's venv, which it installs).
+    /// 8. Offline speech against faster-whisper, same recordings (`--features whisper`; not run by default).
     Speech,
 }
 

@@ -205,7 +205,7 @@ pub fn median(mut values: Vec<f64>) -> f64 {
 
 /// Which engine goes first in run `k`: this project's on even runs.
 pub fn project_first(k: usize) -> bool {
-    k % 2 == 0
+    k.is_multiple_of(2)
 }
 
 /// How a section run is set up.
